@@ -1,0 +1,360 @@
+/*
+ * Parses the configuration file and environment into struct config.
+ * Everything about a key (type, default, bounds, help) lives in one row of
+ * the table below; nothing else in the program knows a key's spelling.
+ * This file never logs: secrets must not leave it, and errors go back to
+ * the caller as text.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef BUNNYBOOK_SCHEMA_DIR
+#define BUNNYBOOK_SCHEMA_DIR "/usr/local/share/bunnybook/schema"
+#endif
+
+enum config_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_LEVEL };
+
+struct config_key {
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	const char *def;
+	long min;
+	long max;
+	const char *unit;
+	bool secret;
+	const char *help;
+};
+
+#define OFF(field) offsetof(struct config, field)
+
+static const struct config_key keys[] = {
+	{ "listen", CFG_STRING, OFF(listen), "/run/bunnybook/bunnybookd.sock",
+	    0, 0, "path or host:port", false,
+	    "FastCGI socket: a unix socket path or host:port" },
+	{ "workers", CFG_INT, OFF(workers), "0", 0, 256, "processes", false,
+	    "worker processes; 0 means two per online CPU core" },
+	{ "shutdown_timeout_s", CFG_INT, OFF(shutdown_timeout_s), "10", 1, 600,
+	    "seconds", false,
+	    "how long in-flight requests may run after SIGTERM or SIGHUP" },
+	{ "log_level", CFG_LEVEL, OFF(log_level), "info", 0, 0,
+	    "debug|info|warn|error", false, "lowest level written to stderr" },
+	{ "database_url", CFG_STRING, OFF(database_url), "dbname=bunnybook", 0,
+	    0, "libpq conninfo or URI", true, "PostgreSQL connection" },
+	{ "db_statement_timeout_ms", CFG_INT, OFF(db_statement_timeout_ms),
+	    "5000", 100, 600000, "milliseconds", false,
+	    "PostgreSQL statement_timeout for request queries" },
+	{ "db_connect_timeout_s", CFG_INT, OFF(db_connect_timeout_s), "3", 1,
+	    60, "seconds", false, "PostgreSQL connect timeout" },
+	{ "cache_redis", CFG_STRING, OFF(cache_redis), "127.0.0.1:6379", 0, 0,
+	    "host:port or unix:PATH", false,
+	    "Redis for the cache; failures are logged and ignored" },
+	{ "pubsub_redis", CFG_STRING, OFF(pubsub_redis), "127.0.0.1:6380", 0,
+	    0, "host:port or unix:PATH", false,
+	    "Redis shared with nchan: presence and rate limits" },
+	{ "redis_timeout_ms", CFG_INT, OFF(redis_timeout_ms), "500", 10, 60000,
+	    "milliseconds", false, "connect and command timeout for Redis" },
+	{ "nchan_publisher", CFG_STRING, OFF(nchan_publisher),
+	    "unix:/run/bunnybook/nchan-publisher.sock", 0, 0,
+	    "unix:PATH or http://host:port", false,
+	    "nginx server that accepts nchan publishes" },
+	{ "publish_timeout_ms", CFG_INT, OFF(publish_timeout_ms), "1000", 10,
+	    60000, "milliseconds", false, "timeout of one nchan publish" },
+	{ "max_body_bytes", CFG_INT, OFF(max_body_bytes), "65536", 1024,
+	    16777216, "bytes", false, "largest request body accepted" },
+	{ "schema_dir", CFG_STRING, OFF(schema_dir), BUNNYBOOK_SCHEMA_DIR, 0, 0,
+	    "directory", false, "where `bunnybookd migrate` finds NNN-name.sql" },
+	{ "site_origin", CFG_STRING, OFF(site_origin), "http://127.0.0.1:8080",
+	    0, 0, "scheme://host[:port]", false,
+	    "the origin browsers use; other Origin headers are rejected" },
+	{ "plain_http_loopback", CFG_BOOL, OFF(plain_http_loopback), "false", 0,
+	    0, "true|false", false,
+	    "the site is served over plain HTTP on loopback (local stack): "
+	    "cookies lose Secure" },
+	{ "jwt_key", CFG_STRING, OFF(jwt_key), "", 0, 0, "at least 32 bytes",
+	    true, "HS256 key for access tokens" },
+};
+
+static void
+set_error(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static const struct config_key *
+find_key(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		if (strlen(keys[i].name) == len &&
+		    strncmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int
+parse_int(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	if (*s == '\0' || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Store value into the field of key; where names the source for errors. */
+static int
+set_value(struct config *cfg, const struct config_key *k, const char *value,
+    const char *where, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + k->offset;
+	const char *shown = k->secret ? "(secret)" : value;
+	long v;
+
+	switch (k->type) {
+	case CFG_STRING:
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
+		return 0;
+	case CFG_INT:
+		if (parse_int(value, &v) == -1 || v < k->min || v > k->max) {
+			set_error(err, errlen,
+			    "%s: invalid value \"%s\" for key %s: expected an "
+			    "integer from %ld to %ld (%s)",
+			    where, shown, k->name, k->min, k->max, k->unit);
+			return -1;
+		}
+		*(int *)(void *)field = (int)v;
+		return 0;
+	case CFG_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0)
+			*(bool *)(void *)field = true;
+		else if (strcmp(value, "false") == 0 ||
+		    strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+			*(bool *)(void *)field = false;
+		else {
+			set_error(err, errlen,
+			    "%s: invalid value \"%s\" for key %s: expected "
+			    "true or false", where, shown, k->name);
+			return -1;
+		}
+		return 0;
+	case CFG_LEVEL:
+		if (strcmp(value, "debug") != 0 && strcmp(value, "info") != 0 &&
+		    strcmp(value, "warn") != 0 && strcmp(value, "error") != 0) {
+			set_error(err, errlen,
+			    "%s: invalid value \"%s\" for key %s: expected "
+			    "debug, info, warn or error", where, shown, k->name);
+			return -1;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
+		return 0;
+	}
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+/* Parse one non-empty, non-comment line "key = value". */
+static int
+parse_line(struct config *cfg, char *line, const char *where, char *err,
+    size_t errlen)
+{
+	const struct config_key *k;
+	char *eq = strchr(line, '='), *name, *value;
+
+	if (eq == NULL) {
+		set_error(err, errlen, "%s: expected \"key = value\"", where);
+		return -1;
+	}
+	*eq = '\0';
+	name = trim(line);
+	value = trim(eq + 1);
+	k = find_key(name, strlen(name));
+	if (k == NULL) {
+		set_error(err, errlen,
+		    "%s: unknown key \"%s\" (bunnybookd --help lists the keys)",
+		    where, name);
+		return -1;
+	}
+	return set_value(cfg, k, value, where, err, errlen);
+}
+
+static int
+load_file(struct config *cfg, const char *path, bool required, char *err,
+    size_t errlen)
+{
+	char line[4096], where[600];
+	FILE *f = fopen(path, "r");
+	int lineno = 0, rc = 0;
+
+	if (f == NULL) {
+		if (!required && errno == ENOENT)
+			return 0;
+		set_error(err, errlen, "cannot open configuration file %s: %s",
+		    path, strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *s;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			set_error(err, errlen, "%s: line longer than %zu bytes",
+			    where, sizeof(line) - 2);
+			rc = -1;
+			break;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		rc = parse_line(cfg, s, where, err, errlen);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int
+load_environment(struct config *cfg, char *err, size_t errlen)
+{
+	extern char **environ;
+	static const char prefix[] = "BUNNYBOOK_";
+	char name[128], where[160];
+	char **e;
+
+	for (e = environ; *e != NULL; e++) {
+		const struct config_key *k;
+		const char *eq;
+		size_t i, len;
+
+		if (strncmp(*e, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		eq = strchr(*e, '=');
+		if (eq == NULL)
+			continue;
+		len = (size_t)(eq - *e) - (sizeof(prefix) - 1);
+		if (len >= sizeof(name))
+			len = sizeof(name) - 1;
+		for (i = 0; i < len; i++)
+			name[i] = (char)tolower(
+			    (unsigned char)(*e)[sizeof(prefix) - 1 + i]);
+		name[len] = '\0';
+		k = find_key(name, len);
+		snprintf(where, sizeof(where), "environment variable %.*s",
+		    (int)(eq - *e), *e);
+		if (k == NULL) {
+			set_error(err, errlen,
+			    "%s: unknown key \"%s\" (bunnybookd --help lists "
+			    "the keys)", where, name);
+			return -1;
+		}
+		if (set_value(cfg, k, eq + 1, where, err, errlen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *cfg, const char *path, bool path_required,
+    char *err, size_t errlen)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < ARRAY_LEN(keys); i++)
+		if (set_value(cfg, &keys[i], keys[i].def, "default", err,
+			errlen) == -1)
+			return -1;
+	if (path != NULL && load_file(cfg, path, path_required, err, errlen))
+		return -1;
+	return load_environment(cfg, err, errlen);
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(keys); i++) {
+		char *field = (char *)cfg + keys[i].offset;
+
+		if (keys[i].type == CFG_STRING || keys[i].type == CFG_LEVEL) {
+			char **s = (char **)(void *)field;
+
+			if (*s != NULL && keys[i].secret)
+				explicit_bzero(*s, strlen(*s));
+			free(*s);
+			*s = NULL;
+		}
+	}
+}
+
+void
+config_print_help(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "Configuration keys (file: key = value; environment: "
+		     "BUNNYBOOK_<KEY>):\n");
+	for (i = 0; i < ARRAY_LEN(keys); i++) {
+		const struct config_key *k = &keys[i];
+
+		fprintf(out, "  %-24s %s\n", k->name, k->help);
+		fprintf(out, "  %-24s default: %s; unit: %s\n", "",
+		    k->secret ? (k->def[0] ? "(secret)" : "(empty)")
+			      : (k->def[0] ? k->def : "(empty)"),
+		    k->unit);
+	}
+}
+
+int
+config_worker_count(const struct config *cfg)
+{
+	long cores;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cores < 1)
+		cores = 1;
+	if (cores > 64)
+		cores = 64;
+	return (int)cores * 2;
+}

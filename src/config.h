@@ -1,0 +1,52 @@
+/*
+ * Configuration: one `key = value` file, every key overridable by an
+ * environment variable BUNNYBOOK_<KEY> (upper case).  Values are checked
+ * against the table in config.c; an unknown key or a bad value is an error
+ * that names the key, the value and what is allowed.
+ */
+#ifndef BUNNYBOOK_CONFIG_H
+#define BUNNYBOOK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define CONFIG_DEFAULT_PATH "/etc/bunnybook/bunnybook.conf"
+
+struct config {
+	char *listen;
+	int workers;
+	int shutdown_timeout_s;
+	char *log_level;
+	char *database_url;
+	int db_statement_timeout_ms;
+	int db_connect_timeout_s;
+	char *cache_redis;
+	char *pubsub_redis;
+	int redis_timeout_ms;
+	char *nchan_publisher;
+	int publish_timeout_ms;
+	int max_body_bytes;
+	char *schema_dir;
+	char *site_origin;
+	bool plain_http_loopback;
+	char *jwt_key;
+};
+
+/*
+ * Fill cfg with defaults, then the file at path (when path_required is
+ * false a missing file is not an error), then the environment.  Returns 0,
+ * or -1 with a one-line message in err.  cfg must be released with
+ * config_free() in both cases.
+ */
+int config_load(struct config *cfg, const char *path, bool path_required,
+    char *err, size_t errlen);
+void config_free(struct config *cfg);
+
+/* Print every key with its default, unit and meaning. */
+void config_print_help(FILE *out);
+
+/* Number of workers to fork: the configured count, or 2 per online core. */
+int config_worker_count(const struct config *cfg);
+
+#endif

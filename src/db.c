@@ -1,0 +1,193 @@
+/*
+ * Owns the worker's PostgreSQL connection: connecting, the per-session
+ * settings, reconnecting after a loss and the single retry.  No SQL of any
+ * product lives here.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+static PGconn *conn;
+static char *conninfo;
+static int statement_timeout_ms = 5000;
+static int connect_timeout_s = 3;
+static bool in_transaction;
+static long long last_failed_connect_ms;
+static struct log_limiter connect_limiter;
+
+/* Do not hammer a PostgreSQL that is down: one attempt per interval. */
+#define RECONNECT_INTERVAL_MS 250
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+db_configure(const struct config *cfg)
+{
+	free(conninfo);
+	conninfo = xstrdup(cfg->database_url);
+	statement_timeout_ms = cfg->db_statement_timeout_ms;
+	connect_timeout_s = cfg->db_connect_timeout_s;
+}
+
+void
+db_close(void)
+{
+	if (conn != NULL)
+		PQfinish(conn);
+	conn = NULL;
+	in_transaction = false;
+}
+
+/* Open a new connection with our session settings; 0 or -1. */
+static int
+db_connect(void)
+{
+	char timeout[16], settings[96];
+	const char *keys[] = { "dbname", "connect_timeout", "options",
+		"application_name", NULL };
+	const char *values[] = { conninfo, timeout, settings, "bunnybookd",
+		NULL };
+	long long now = monotonic_ms();
+
+	db_close();
+	if (last_failed_connect_ms != 0 &&
+	    now - last_failed_connect_ms < RECONNECT_INTERVAL_MS)
+		return -1;
+	snprintf(timeout, sizeof(timeout), "%d", connect_timeout_s);
+	snprintf(settings, sizeof(settings),
+	    "-c statement_timeout=%d -c timezone=UTC", statement_timeout_ms);
+	/* expand_dbname lets database_url be a conninfo string or a URI. */
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		log_limited(&connect_limiter, 5000, LOG_ERROR,
+		    "PostgreSQL connection failed: %s",
+		    conn ? PQerrorMessage(conn) : "out of memory");
+		db_close();
+		last_failed_connect_ms = now;
+		return -1;
+	}
+	last_failed_connect_ms = 0;
+	log_info("PostgreSQL connected (server %d)", PQserverVersion(conn));
+	return 0;
+}
+
+PGconn *
+db_connection(void)
+{
+	if ((conn == NULL || PQstatus(conn) != CONNECTION_OK) && db_connect())
+		return NULL;
+	return conn;
+}
+
+static PGresult *
+exec_once(const char *sql, int n, const char *const *values)
+{
+	if (db_connection() == NULL)
+		return NULL;
+	return PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+}
+
+static bool
+result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+PGresult *
+db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
+{
+	PGresult *res = exec_once(sql, n, values);
+	const char *state;
+
+	/* A connection lost between requests: retry once when it is safe. */
+	if ((res == NULL || !result_ok(res)) && !in_transaction &&
+	    (conn == NULL || PQstatus(conn) == CONNECTION_BAD)) {
+		PQclear(res);
+		last_failed_connect_ms = 0;
+		res = exec_once(sql, n, values);
+	}
+	if (sqlstate != NULL)
+		sqlstate[0] = '\0';
+	if (res != NULL && result_ok(res))
+		return res;
+
+	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (sqlstate != NULL && state != NULL)
+		snprintf(sqlstate, 6, "%s", state);
+	/* Constraint violations are expected answers, not errors to log. */
+	if (state == NULL || strncmp(state, "23", 2) != 0)
+		log_error("PostgreSQL statement failed (SQLSTATE %s): %s",
+		    state ? state : "none",
+		    res ? PQresultErrorMessage(res)
+			: (conn ? PQerrorMessage(conn) : "no connection"));
+	PQclear(res);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
+		in_transaction = false;
+	return NULL;
+}
+
+int
+db_command(const char *sql, int n, const char *const *values,
+    char sqlstate[6])
+{
+	PGresult *res = db_exec(sql, n, values, sqlstate);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_begin(void)
+{
+	if (db_command("BEGIN", 0, NULL, NULL) == -1)
+		return -1;
+	in_transaction = true;
+	return 0;
+}
+
+int
+db_commit(void)
+{
+	int rc = db_command("COMMIT", 0, NULL, NULL);
+
+	in_transaction = false;
+	return rc;
+}
+
+void
+db_rollback(void)
+{
+	if (!in_transaction)
+		return;
+	in_transaction = false;
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
+		PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+bool
+db_ping(void)
+{
+	PGresult *res = db_exec("SELECT 1", 0, NULL, NULL);
+
+	if (res == NULL)
+		return false;
+	PQclear(res);
+	return true;
+}

@@ -1,0 +1,50 @@
+/*
+ * The worker's one PostgreSQL connection.  It is opened lazily and
+ * re-established transparently: a statement that fails because the
+ * connection was lost (a PostgreSQL restart) is retried once on a new
+ * connection, unless it ran inside a transaction.
+ */
+#ifndef BUNNYBOOK_DB_H
+#define BUNNYBOOK_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "config.h"
+
+/* SQLSTATE codes the product code reacts to. */
+#define SQLSTATE_UNIQUE_VIOLATION	"23505"
+#define SQLSTATE_FOREIGN_KEY_VIOLATION	"23503"
+#define SQLSTATE_SERIALIZATION_FAILURE	"40001"
+#define SQLSTATE_DEADLOCK_DETECTED	"40P01"
+
+/* Remember the settings; no connection is made yet. */
+void db_configure(const struct config *cfg);
+void db_close(void);
+
+/*
+ * Run sql with n text parameters (NULL for SQL NULL).  Returns a result
+ * whose status is PGRES_COMMAND_OK or PGRES_TUPLES_OK, which the caller
+ * must PQclear().  Returns NULL on any failure after logging it; sqlstate,
+ * when not NULL, receives the five-character SQLSTATE ("" when the server
+ * was not reached).
+ */
+PGresult *db_exec(const char *sql, int n, const char *const *values,
+    char sqlstate[6]);
+
+/* Run a statement whose result is not needed; 0 or -1. */
+int db_command(const char *sql, int n, const char *const *values,
+    char sqlstate[6]);
+
+int db_begin(void);
+int db_commit(void);
+/* Roll back if a transaction is open; safe to call on any path. */
+void db_rollback(void);
+
+/* True when a trivial query succeeds (readiness). */
+bool db_ping(void);
+
+/* The raw connection for start-up tools (migrate); NULL when down. */
+PGconn *db_connection(void);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * Request parsing and response writing on top of libfcgi.  Product rules
+ * live in the handlers; this file only turns bytes into a struct request
+ * and a status, headers and body back into bytes.
+ */
+#include "http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Deepest JSON nesting accepted in a body. */
+#define JSON_MAX_DEPTH 16
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+long long
+clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *
+http_param(const struct request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->fcgi->envp);
+}
+
+const char *
+http_route_param(const struct request *req, const char *name)
+{
+	return router_param(&req->match, name);
+}
+
+/* Use nginx's $request_id when it is sane, otherwise make one up. */
+static void
+set_request_id(struct request *req)
+{
+	static unsigned long counter;
+	const char *id = http_param(req, "REQUEST_ID");
+	size_t i, len = id ? strlen(id) : 0;
+	bool ok = len > 0 && len < sizeof(req->request_id);
+
+	for (i = 0; ok && i < len; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+			(id[i] >= 'a' && id[i] <= 'z') ||
+			(id[i] >= 'A' && id[i] <= 'Z') || id[i] == '-'))
+			ok = false;
+	if (ok)
+		snprintf(req->request_id, sizeof(req->request_id), "%s", id);
+	else
+		snprintf(req->request_id, sizeof(req->request_id), "%d-%lu",
+		    (int)getpid(), ++counter);
+}
+
+int
+http_request_begin(struct request *req, FCGX_Request *fcgi)
+{
+	const char *uri, *qs, *err = NULL, *bad = NULL;
+	size_t path_len;
+
+	memset(req, 0, sizeof(*req));
+	req->fcgi = fcgi;
+	req->started_us = clock_us();
+	buf_init(&req->headers);
+	buf_init(&req->out);
+	buf_init(&req->body);
+	set_request_id(req);
+	log_set_request_id(req->request_id);
+
+	req->method = http_param(req, "REQUEST_METHOD");
+	if (req->method == NULL)
+		req->method = "GET";
+	uri = http_param(req, "REQUEST_URI");
+	if (uri == NULL)
+		uri = "/";
+	path_len = strcspn(uri, "?#");
+	req->path = xstrndup(uri, path_len);
+	qs = http_param(req, "QUERY_STRING");
+
+	if (query_parse(qs, &req->query, &err, &bad) == -1) {
+		http_error(req, 422, "ValidationFailed", bad, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+write_response(struct request *req)
+{
+	struct buf head;
+
+	buf_init(&head);
+	buf_addf(&head, "Status: %d %s\r\n", req->status,
+	    status_text(req->status));
+	buf_addf(&head, "X-Request-Id: %s\r\n", req->request_id);
+	buf_add(&head, req->headers.data, req->headers.len);
+	if (req->status != 204 && req->status != 304)
+		buf_addf(&head, "Content-Length: %zu\r\n", req->out.len);
+	buf_adds(&head, "\r\n");
+	FCGX_PutStr(head.data, (int)head.len, req->fcgi->out);
+	if (strcmp(req->method, "HEAD") != 0 && req->status != 204 &&
+	    req->status != 304)
+		FCGX_PutStr(req->out.data, (int)req->out.len, req->fcgi->out);
+	buf_free(&head);
+}
+
+void
+http_request_end(struct request *req)
+{
+	if (!req->replied)
+		http_internal_error(req);
+	write_response(req);
+	query_free(&req->query);
+	router_match_free(&req->match);
+	if (req->json != NULL)
+		json_object_put(req->json);
+	if (req->body.data != NULL)
+		explicit_bzero(req->body.data, req->body.len);
+	buf_free(&req->body);
+	buf_free(&req->headers);
+	buf_free(&req->out);
+	free(req->path);
+	log_set_request_id(NULL);
+}
+
+void
+http_add_header(struct request *req, const char *name, const char *value)
+{
+	buf_addf(&req->headers, "%s: %s\r\n", name, value);
+}
+
+void
+http_reply_body(struct request *req, int status, const char *media_type,
+    const char *body, size_t len)
+{
+	req->status = status;
+	req->replied = true;
+	buf_reset(&req->out);
+	buf_add(&req->out, body, len);
+	http_add_header(req, "Content-Type", media_type);
+}
+
+void
+http_reply_json(struct request *req, int status, struct json_object *value)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(value,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	http_reply_body(req, status, "application/json", text, len);
+	json_object_put(value);
+}
+
+void
+http_reply_empty(struct request *req, int status)
+{
+	req->status = status;
+	req->replied = true;
+	buf_reset(&req->out);
+}
+
+struct json_object *
+http_error_body(const char *code, const char *field, const char *message)
+{
+	struct json_object *root = json_object_new_object();
+	struct json_object *error = json_object_new_object();
+
+	json_object_object_add(error, "code", json_object_new_string(code));
+	json_object_object_add(error, "message",
+	    json_object_new_string(message));
+	if (field != NULL)
+		json_object_object_add(error, "field",
+		    json_object_new_string(field));
+	json_object_object_add(root, "error", error);
+	return root;
+}
+
+void
+http_error(struct request *req, int status, const char *code,
+    const char *field, const char *fmt, ...)
+{
+	struct buf message;
+	va_list ap;
+
+	buf_init(&message);
+	va_start(ap, fmt);
+	buf_vaddf(&message, fmt, ap);
+	va_end(ap);
+	/* Drop headers queued for a success that will not happen. */
+	buf_reset(&req->headers);
+	http_reply_json(req, status,
+	    http_error_body(code, field, message.data));
+	buf_free(&message);
+}
+
+void
+http_internal_error(struct request *req)
+{
+	http_error(req, 500, "Internal", NULL,
+	    "internal error; the request id is %s", req->request_id);
+}
+
+/* Read up to max+1 bytes of body so that an oversized one is detected. */
+static int
+read_body(struct request *req, int max_body_bytes)
+{
+	const char *cl = http_param(req, "CONTENT_LENGTH");
+	char chunk[8192];
+	int n;
+
+	if (cl != NULL && *cl != '\0') {
+		char *end;
+		long long declared = strtoll(cl, &end, 10);
+
+		if (*end != '\0' || declared < 0) {
+			http_error(req, 400, "MalformedRequest", NULL,
+			    "invalid Content-Length");
+			return -1;
+		}
+		if (declared > max_body_bytes) {
+			http_error(req, 413, "PayloadTooLarge", NULL,
+			    "request body larger than %d bytes",
+			    max_body_bytes);
+			return -1;
+		}
+	}
+	while ((n = FCGX_GetStr(chunk, sizeof(chunk), req->fcgi->in)) > 0) {
+		buf_add(&req->body, chunk, (size_t)n);
+		if (req->body.len > (size_t)max_body_bytes) {
+			http_error(req, 413, "PayloadTooLarge", NULL,
+			    "request body larger than %d bytes",
+			    max_body_bytes);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+http_read_json_or_reply(struct request *req, int max_body_bytes)
+{
+	struct json_tokener *tok;
+	enum json_tokener_error jerr;
+
+	if (read_body(req, max_body_bytes) == -1)
+		return -1;
+	if (req->body.len == 0) {
+		http_error(req, 400, "MalformedJson", NULL,
+		    "a JSON request body is required");
+		return -1;
+	}
+	if (!media_type_is_json(http_param(req, "CONTENT_TYPE"))) {
+		http_error(req, 415, "UnsupportedMediaType", NULL,
+		    "Content-Type must be application/json");
+		return -1;
+	}
+	if (!utf8_valid(req->body.data, req->body.len)) {
+		http_error(req, 400, "MalformedJson", NULL,
+		    "request body is not valid UTF-8");
+		return -1;
+	}
+
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	req->json = json_tokener_parse_ex(tok, req->body.data,
+	    (int)req->body.len);
+	jerr = json_tokener_get_error(tok);
+	if (req->json != NULL && jerr == json_tokener_success &&
+	    json_tokener_get_parse_end(tok) < req->body.len) {
+		/* Only whitespace may follow the value. */
+		size_t i;
+
+		for (i = json_tokener_get_parse_end(tok); i < req->body.len;
+		     i++)
+			if (strchr(" \t\r\n", req->body.data[i]) == NULL) {
+				jerr = json_tokener_error_parse_unexpected;
+				break;
+			}
+	}
+	json_tokener_free(tok);
+	if (req->json == NULL || jerr != json_tokener_success) {
+		if (req->json != NULL)
+			json_object_put(req->json);
+		req->json = NULL;
+		http_error(req, 400, "MalformedJson", NULL,
+		    "request body is not valid JSON: %s",
+		    jerr == json_tokener_success
+			? "incomplete value"
+			: json_tokener_error_desc(jerr));
+		return -1;
+	}
+	return 0;
+}

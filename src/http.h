@@ -1,0 +1,83 @@
+/*
+ * One HTTP request as a FastCGI worker sees it, and its response.
+ *
+ * The request owns everything allocated for it (query, route parameters,
+ * body, parsed JSON); http_request_end() releases all of it, so handlers
+ * free nothing they got from here.  Handlers build a response with one of
+ * the http_reply_* calls; the worker writes it after the handler returns.
+ */
+#ifndef BUNNYBOOK_HTTP_H
+#define BUNNYBOOK_HTTP_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "http_parse.h"
+#include "router.h"
+#include "util.h"
+
+struct request {
+	FCGX_Request *fcgi;
+	const char *method;
+	char *path; /* raw path, still percent-encoded, without query */
+	char request_id[40];
+	struct query query;
+	struct route_match match;
+
+	struct buf body;
+	struct json_object *json; /* parsed body, owned by the request */
+
+	/* The caller, once authenticated (empty when anonymous). */
+	char profile_id[37];
+	char username[65];
+	char session_id[37];
+	bool cookie_auth;
+
+	int status;
+	struct buf headers;
+	struct buf out;
+	bool replied;
+	long long started_us;
+};
+
+/* Set up req for the accepted FastCGI request; 0 or -1 (reply queued). */
+int http_request_begin(struct request *req, FCGX_Request *fcgi);
+/* Write the queued response to nginx and release the request's memory. */
+void http_request_end(struct request *req);
+
+/* A CGI parameter such as "HTTP_COOKIE" or "REMOTE_ADDR", or NULL. */
+const char *http_param(const struct request *req, const char *name);
+/* A route parameter, or NULL. */
+const char *http_route_param(const struct request *req, const char *name);
+
+/*
+ * Read and parse the JSON body.  Returns 0 with req->json set, or -1
+ * after replying 413 (too large), 415 (not application/json) or 400
+ * (malformed JSON, invalid UTF-8, too deep).
+ */
+int http_read_json_or_reply(struct request *req, int max_body_bytes);
+
+void http_add_header(struct request *req, const char *name, const char *value);
+/* Reply with a JSON value; takes ownership of value. */
+void http_reply_json(struct request *req, int status, struct json_object *value);
+/* Reply with a body of the given media type. */
+void http_reply_body(struct request *req, int status, const char *media_type,
+    const char *body, size_t len);
+void http_reply_empty(struct request *req, int status);
+/*
+ * Reply with the error shape {"error": {"code", "message", "field"?}}.
+ * field may be NULL.  5xx messages must not carry internals.
+ */
+void http_error(struct request *req, int status, const char *code,
+    const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Build the error shape as a JSON object, for replies that add fields. */
+struct json_object *http_error_body(const char *code, const char *field,
+    const char *message);
+/* A 500 with a fixed message; the cause is logged by the caller. */
+void http_internal_error(struct request *req);
+
+long long clock_us(void);
+
+#endif

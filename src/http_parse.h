@@ -1,0 +1,61 @@
+/*
+ * Pure parsing helpers for HTTP request parts: percent-decoding, query
+ * strings, cookies, media types and UTF-8 validation.  No FastCGI and no
+ * allocation beyond the caller's buffers, so every function here is unit
+ * tested and fuzzed in isolation.
+ */
+#ifndef BUNNYBOOK_HTTP_PARSE_H
+#define BUNNYBOOK_HTTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+#define QUERY_MAX_PARAMS 32
+#define QUERY_MAX_BYTES	 4096
+
+struct query_param {
+	char *name;
+	char *value;
+	size_t value_len; /* value may hold NUL bytes from %00 */
+};
+
+struct query {
+	struct query_param params[QUERY_MAX_PARAMS];
+	int count;
+};
+
+/*
+ * Append the percent-decoding of s[0..len) to out.  With plus_is_space a '+'
+ * decodes to a space (query strings).  Returns -1 on a malformed escape.
+ */
+int url_decode(const char *s, size_t len, bool plus_is_space, struct buf *out);
+
+/*
+ * Parse a query string into q.  Returns 0, or -1 with *err set to a static
+ * description when it has more than QUERY_MAX_PARAMS parameters, is longer
+ * than QUERY_MAX_BYTES, repeats a name or holds a malformed escape.  *bad
+ * names the offending parameter when one is at fault (owned by q).
+ */
+int query_parse(const char *qs, struct query *q, const char **err,
+    const char **bad);
+void query_free(struct query *q);
+/* Value of name or NULL. */
+const struct query_param *query_get(const struct query *q, const char *name);
+
+/*
+ * Find cookie name in a Cookie header value.  Returns a pointer into
+ * header and sets *len, or NULL when absent.  The first occurrence wins.
+ */
+const char *cookie_find(const char *header, const char *name, size_t *len);
+
+/* True for "application/json" with optional parameters, any letter case. */
+bool media_type_is_json(const char *content_type);
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool utf8_valid(const char *s, size_t len);
+/* Number of code points in well-formed UTF-8 s[0..len). */
+size_t utf8_length(const char *s, size_t len);
+
+#endif

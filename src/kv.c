@@ -1,0 +1,169 @@
+/*
+ * Connection handling for the two Redis instances.  Callers decide what a
+ * failure means (ignored for the cache, an error for rate limits); this
+ * file only connects, reconnects, runs argv commands and logs failures
+ * without flooding the log.
+ */
+#include "kv.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+#define RECONNECT_INTERVAL_MS 1000
+
+struct kv_conn {
+	const char *name;
+	char *address;
+	redisContext *ctx;
+	long long last_failed_ms;
+	struct log_limiter limiter;
+};
+
+static struct kv_conn conns[2] = {
+	[KV_CACHE] = { .name = "cache_redis" },
+	[KV_PUBSUB] = { .name = "pubsub_redis" },
+};
+static int timeout_ms = 500;
+
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+kv_configure(const struct config *cfg)
+{
+	kv_close();
+	free(conns[KV_CACHE].address);
+	free(conns[KV_PUBSUB].address);
+	conns[KV_CACHE].address = xstrdup(cfg->cache_redis);
+	conns[KV_PUBSUB].address = xstrdup(cfg->pubsub_redis);
+	timeout_ms = cfg->redis_timeout_ms;
+}
+
+void
+kv_close(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(conns); i++) {
+		if (conns[i].ctx != NULL)
+			redisFree(conns[i].ctx);
+		conns[i].ctx = NULL;
+	}
+}
+
+const char *
+kv_name(enum kv_instance which)
+{
+	return conns[which].name;
+}
+
+static redisContext *
+connect_address(const char *address, const struct timeval *tv)
+{
+	const char *colon;
+	char host[256];
+	long port;
+
+	if (strncmp(address, "unix:", 5) == 0)
+		return redisConnectUnixWithTimeout(address + 5, *tv);
+	colon = strrchr(address, ':');
+	if (colon == NULL || (size_t)(colon - address) >= sizeof(host))
+		return NULL;
+	memcpy(host, address, (size_t)(colon - address));
+	host[colon - address] = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	if (port <= 0 || port > 65535)
+		return NULL;
+	return redisConnectWithTimeout(host, (int)port, *tv);
+}
+
+static redisContext *
+kv_connect(struct kv_conn *c)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	long long now = monotonic_ms();
+
+	if (c->ctx != NULL)
+		return c->ctx;
+	if (c->last_failed_ms != 0 &&
+	    now - c->last_failed_ms < RECONNECT_INTERVAL_MS)
+		return NULL;
+	c->ctx = connect_address(c->address, &tv);
+	if (c->ctx == NULL || c->ctx->err) {
+		log_limited(&c->limiter, 10000, LOG_WARN,
+		    "%s: cannot connect to %s: %s", c->name, c->address,
+		    c->ctx ? c->ctx->errstr : "invalid address");
+		if (c->ctx != NULL)
+			redisFree(c->ctx);
+		c->ctx = NULL;
+		c->last_failed_ms = now;
+		return NULL;
+	}
+	redisSetTimeout(c->ctx, tv);
+	c->last_failed_ms = 0;
+	return c->ctx;
+}
+
+redisReply *
+kv_command(enum kv_instance which, int argc, const char **argv,
+    const size_t *argvlen)
+{
+	struct kv_conn *c = &conns[which];
+	redisReply *reply;
+
+	if (kv_connect(c) == NULL)
+		return NULL;
+	reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
+	if (reply == NULL) {
+		log_limited(&c->limiter, 10000, LOG_WARN,
+		    "%s: command %s failed: %s", c->name, argv[0],
+		    c->ctx->errstr);
+		redisFree(c->ctx);
+		c->ctx = NULL;
+		c->last_failed_ms = monotonic_ms();
+		return NULL;
+	}
+	if (reply->type == REDIS_REPLY_ERROR) {
+		log_limited(&c->limiter, 10000, LOG_WARN,
+		    "%s: command %s returned an error: %s", c->name, argv[0],
+		    reply->str);
+		freeReplyObject(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+redisReply *
+kv_commandv(enum kv_instance which, int argc, const char **argv)
+{
+	size_t lens[16];
+	int i;
+
+	if (argc > (int)ARRAY_LEN(lens))
+		return NULL;
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	return kv_command(which, argc, argv, lens);
+}
+
+bool
+kv_ping(enum kv_instance which)
+{
+	const char *argv[] = { "PING" };
+	redisReply *reply = kv_commandv(which, 1, argv);
+	bool up = reply != NULL;
+
+	if (reply != NULL)
+		freeReplyObject(reply);
+	return up;
+}

@@ -1,0 +1,121 @@
+/*
+ * bunnybookd's entry point: parses the command line and the
+ * configuration, then runs one subcommand (serve, migrate, check-config).
+ * Start-up errors exit with status 2 and one line naming the problem.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "migrate.h"
+#include "router.h"
+#include "routes.h"
+
+#define EXIT_CONFIG 2
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: bunnybookd [-c FILE] [COMMAND]\n"
+	    "\n"
+	    "Commands:\n"
+	    "  serve          run the FastCGI worker pool (the default)\n"
+	    "  migrate        apply pending schema migrations and exit\n"
+	    "  check-config   validate the configuration and exit\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c FILE        configuration file (default %s)\n"
+	    "  -h, --help     show this help and the configuration keys\n"
+	    "  -V, --version  show the version\n"
+	    "\n",
+	    CONFIG_DEFAULT_PATH);
+	config_print_help(out);
+}
+
+/* Checks that need more than one key or the route table. */
+static int
+check_startup(const struct config *cfg)
+{
+	char err[256];
+	enum log_level level;
+
+	if (log_parse_level(cfg->log_level, &level) == 0)
+		log_set_level(level);
+	if (router_check_table(routes, routes_count, err, sizeof(err))) {
+		fprintf(stderr, "bunnybookd: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = CONFIG_DEFAULT_PATH, *command = "serve";
+	bool path_required = false;
+	struct config cfg;
+	char err[512];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			path_required = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("bunnybookd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_CONFIG;
+		}
+	}
+	if (optind < argc)
+		command = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "bunnybookd: unexpected argument \"%s\"\n",
+		    argv[optind]);
+		return EXIT_CONFIG;
+	}
+
+	if (config_load(&cfg, path, path_required, err, sizeof(err)) == -1) {
+		fprintf(stderr, "bunnybookd: %s\n", err);
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	if (check_startup(&cfg) == -1) {
+		config_free(&cfg);
+		return EXIT_CONFIG;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (strcmp(command, "serve") == 0)
+		rc = master_run(&cfg, path, path_required);
+	else if (strcmp(command, "migrate") == 0)
+		rc = migrate_run(&cfg) == 0 ? 0 : 1;
+	else if (strcmp(command, "check-config") == 0)
+		rc = 0;
+	else {
+		fprintf(stderr, "bunnybookd: unknown command \"%s\" (see "
+				"bunnybookd --help)\n", command);
+		rc = EXIT_CONFIG;
+	}
+	config_free(&cfg);
+	curl_global_cleanup();
+	return rc;
+}

@@ -1,0 +1,134 @@
+/*
+ * The libcurl side of publishing: one easy handle per worker, pointed at
+ * the nginx publisher server over a unix socket or loopback TCP.  Channel
+ * naming and event shapes belong to the callers.
+ */
+#include "rt.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+static CURL *curl;
+static char *socket_path;
+static char *base_url;
+static long timeout_ms = 1000;
+static struct log_limiter publish_limiter;
+
+static size_t
+discard_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	(void)ptr;
+	(void)userdata;
+	return size * nmemb;
+}
+
+void
+rt_configure(const struct config *cfg)
+{
+	const char *addr = cfg->nchan_publisher;
+
+	rt_close();
+	free(socket_path);
+	free(base_url);
+	socket_path = NULL;
+	if (strncmp(addr, "unix:", 5) == 0) {
+		socket_path = xstrdup(addr + 5);
+		base_url = xstrdup("http://localhost");
+	} else {
+		base_url = xstrdup(addr);
+	}
+	timeout_ms = cfg->publish_timeout_ms;
+}
+
+void
+rt_close(void)
+{
+	if (curl != NULL)
+		curl_easy_cleanup(curl);
+	curl = NULL;
+}
+
+static CURL *
+handle(void)
+{
+	if (curl != NULL) {
+		curl_easy_reset(curl);
+	} else {
+		curl = curl_easy_init();
+		if (curl == NULL)
+			return NULL;
+	}
+	if (socket_path != NULL)
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, socket_path);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
+	return curl;
+}
+
+/* Perform a request on the shared handle; returns the status or -1. */
+static int
+perform(const char *what, const char *path)
+{
+	struct buf url;
+	CURLcode rc;
+	long status = 0;
+
+	buf_init(&url);
+	buf_adds(&url, base_url);
+	buf_adds(&url, path);
+	curl_easy_setopt(curl, CURLOPT_URL, url.data);
+	rc = curl_easy_perform(curl);
+	buf_free(&url);
+	if (rc != CURLE_OK) {
+		log_limited(&publish_limiter, 5000, LOG_WARN,
+		    "nchan %s %s failed: %s", what, path,
+		    curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	return (int)status;
+}
+
+int
+rt_post(const char *path, const char *body, size_t len)
+{
+	struct curl_slist *headers = NULL;
+	int status;
+
+	if (handle() == NULL)
+		return -1;
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "Accept: text/json");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
+	status = perform("publish", path);
+	curl_slist_free_all(headers);
+	if (status >= 300)
+		log_limited(&publish_limiter, 5000, LOG_WARN,
+		    "nchan publish %s returned HTTP %d", path, status);
+	return status;
+}
+
+bool
+rt_publisher_ping(void)
+{
+	int status;
+
+	if (handle() == NULL)
+		return false;
+	/*
+	 * Asking for a channel's status goes through nchan's Redis store:
+	 * 200 or 404 (no such channel) means both answer; nchan says 503
+	 * while its Redis is down.
+	 */
+	status = perform("status check", "/pub/u/readiness-probe");
+	return status == 200 || status == 404;
+}

@@ -1,0 +1,174 @@
+/*
+ * The worker's life: signal set-up, the accept loop, and the dispatch of
+ * one request through the router to its handler.  Connections to
+ * PostgreSQL, Redis and nginx belong to db.c, kv.c and rt.c; this file
+ * only opens and closes them with the process.
+ */
+#include "worker.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "http.h"
+#include "kv.h"
+#include "log.h"
+#include "routes.h"
+#include "rt.h"
+
+static volatile sig_atomic_t idle;
+static volatile sig_atomic_t stopping;
+static const struct config *config;
+
+const struct config *
+worker_config(void)
+{
+	return config;
+}
+
+/*
+ * SIGTERM: an idle worker (blocked in accept) leaves at once; a busy one
+ * finishes the request it is serving and leaves after writing it.
+ */
+static void
+on_terminate(int sig)
+{
+	(void)sig;
+	if (idle)
+		_exit(0);
+	stopping = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_terminate;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	/* A worker must not outlive its master. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+dispatch(struct request *req)
+{
+	const struct route *route;
+
+	switch (router_match(routes, routes_count, req->method, req->path,
+	    &req->match)) {
+	case ROUTER_NOT_FOUND:
+		http_error(req, 404, "NotFound", NULL, "no route for %s",
+		    req->path);
+		return;
+	case ROUTER_METHOD_NOT_ALLOWED:
+		http_error(req, 405, "MethodNotAllowed", NULL,
+		    "method %s is not allowed here; allowed: %s", req->method,
+		    req->match.allow);
+		/* http_error dropped the queued headers; add Allow again. */
+		http_add_header(req, "Allow", req->match.allow);
+		return;
+	case ROUTER_BAD_PARAM:
+		http_error(req, 422, "ValidationFailed", req->match.bad_param,
+		    "%s %s", req->match.bad_param, req->match.bad_reason);
+		return;
+	case ROUTER_FOUND:
+		break;
+	}
+
+	route = req->match.route;
+	if ((route->flags & ROUTE_JSON_BODY) &&
+	    http_read_json_or_reply(req, config->max_body_bytes) == -1)
+		return;
+	route->handler(req);
+	/* A handler that forgot to close its transaction must not leak it. */
+	db_rollback();
+}
+
+static void
+serve_one(FCGX_Request *fcgi)
+{
+	struct request req;
+
+	if (http_request_begin(&req, fcgi) == 0)
+		dispatch(&req);
+	/* 503 is an expected answer while a dependency is down. */
+	if (req.status >= 500 && req.status != 503)
+		log_error("%s %s answered %d", req.method, req.path,
+		    req.status);
+	else
+		log_debug("%s %s answered %d in %lld us", req.method, req.path,
+		    req.status, clock_us() - req.started_us);
+	http_request_end(&req);
+}
+
+static void
+open_connections(const struct config *cfg)
+{
+	db_configure(cfg);
+	kv_configure(cfg);
+	rt_configure(cfg);
+}
+
+static void
+close_connections(void)
+{
+	db_close();
+	kv_close();
+	rt_close();
+}
+
+int
+worker_run(const struct config *cfg, int listen_fd, int ready_fd)
+{
+	FCGX_Request fcgi;
+	sigset_t term, old;
+
+	config = cfg;
+	install_signals();
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+	if (FCGX_Init() != 0) {
+		log_error("libfcgi initialisation failed");
+		return 1;
+	}
+	FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+	open_connections(cfg);
+	(void)!write(ready_fd, "r", 1);
+	close(ready_fd);
+
+	while (!stopping) {
+		int rc;
+
+		idle = 1;
+		sigprocmask(SIG_UNBLOCK, &term, &old);
+		rc = FCGX_Accept_r(&fcgi);
+		sigprocmask(SIG_BLOCK, &term, &old);
+		idle = 0;
+		if (rc < 0) {
+			if (rc != -EINTR && errno != EINTR)
+				log_warn("FastCGI accept failed: %d", rc);
+			usleep(10000);
+			continue;
+		}
+		serve_one(&fcgi);
+		FCGX_Finish_r(&fcgi);
+	}
+	close_connections();
+	log_info("worker stopped");
+	return 0;
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/perl
+# bunnybookd refuses bad configuration at start-up with status 2 and a
+# message naming the key, the value and what is allowed.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use Bunny qw(stack);
+
+my $bin = stack()->{BB_ROOT} . '/src/bunnybookd';
+my $dir = tempdir(CLEANUP => 1);
+
+sub run_with {
+	my ($config, %env) = @_;
+	open my $fh, '>', "$dir/c.conf" or die $!;
+	print {$fh} $config;
+	close $fh;
+	my $env = join ' ', map { "$_='$env{$_}'" } sort keys %env;
+	my $out = `env $env '$bin' -c '$dir/c.conf' check-config 2>&1`;
+	return ($? >> 8, $out);
+}
+
+my ($rc, $out) = run_with("workers = 2\nlog_level = warn\n");
+is($rc, 0, 'valid configuration is accepted');
+
+($rc, $out) = run_with("wrkers = 2\n");
+is($rc, 2, 'unknown key exits with status 2');
+like($out, qr/unknown key "wrkers"/, 'message names the unknown key');
+like($out, qr/c\.conf:1/, 'message names file and line');
+
+($rc, $out) = run_with("workers = lots\n");
+is($rc, 2, 'bad integer exits with status 2');
+like($out, qr/"lots".*workers.*0 to 256/, 'message names value, key and range');
+
+($rc, $out) = run_with("max_body_bytes = 10\n");
+is($rc, 2, 'value below the minimum exits with status 2');
+
+($rc, $out) = run_with("plain_http_loopback = perhaps\n");
+like($out, qr/true or false/, 'bad boolean names what is allowed');
+
+($rc, $out) = run_with("", BUNNYBOOK_WORKERS => 'x');
+is($rc, 2, 'bad environment value exits with status 2');
+like($out, qr/BUNNYBOOK_WORKERS/, 'message names the environment variable');
+
+($rc, $out) = run_with("jwt_key = a-secret-that-must-not-leak\nworkers = bad\n");
+unlike($out, qr/a-secret-that-must-not-leak/, 'secret never printed');
+
+$out = `'$bin' -c '$dir/missing.conf' check-config 2>&1`;
+is($? >> 8, 2, 'missing configuration file exits with status 2');
+like($out, qr/missing\.conf/, 'message names the missing file');
+
+$out = `'$bin' --help 2>&1`;
+is($? >> 8, 0, '--help succeeds');
+for my $key (qw(listen workers database_url cache_redis pubsub_redis
+    nchan_publisher max_body_bytes shutdown_timeout_s jwt_key)) {
+	like($out, qr/^\s+\Q$key\E\s/m, "--help lists $key");
+}
+like($out, qr/default: .*unit:/, '--help shows defaults and units');
+
+$out = `'$bin' -c '$dir/c.conf' frobnicate 2>&1`;
+is($? >> 8, 2, 'unknown command exits with status 2');
+
+done_testing();

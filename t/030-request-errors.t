@@ -1,0 +1,50 @@
+#!/usr/bin/perl
+# Unknown routes and methods, bad query strings and oversized bodies get
+# the one error shape with the right status.
+use strict;
+use warnings;
+use Test::More;
+use Bunny qw(api);
+
+sub error_ok {
+	my ($r, $status, $code, $what) = @_;
+	is($r->{status}, $status, "$what: status $status");
+	is($r->{body}{error}{code}, $code, "$what: code $code");
+	ok(length($r->{body}{error}{message} // ''), "$what: has a message");
+}
+
+error_ok(api(GET => '/api/no/such/route'), 404, 'NotFound', 'unknown route');
+error_ok(api(GET => '/api/'), 404, 'NotFound', 'API root');
+
+my $r = api(DELETE => '/api/health');
+error_ok($r, 405, 'MethodNotAllowed', 'wrong method');
+is($r->{headers}{allow}, 'GET, HEAD', '405 carries Allow');
+
+$r = api(GET => '/api/health?x=1&x=2');
+error_ok($r, 422, 'ValidationFailed', 'repeated query parameter');
+is($r->{body}{error}{field}, 'x', 'repeated parameter is named');
+
+$r = api(GET => '/api/health?x=%zz');
+error_ok($r, 422, 'ValidationFailed', 'malformed escape in the query');
+
+$r = api(GET => '/api/health?' . join('&', map { "p$_=1" } 1 .. 40));
+error_ok($r, 422, 'ValidationFailed', 'too many query parameters');
+
+$r = api(POST => '/api/health', undef, raw => 'x' x (2 * 1024 * 1024),
+    headers => { 'content-type' => 'application/json' });
+error_ok($r, 413, 'PayloadTooLarge', 'body over the nginx limit');
+
+$r = api(HEAD => '/api/health');
+is($r->{status}, 200, 'HEAD is served like GET');
+is($r->{content} // '', '', 'HEAD has no body');
+
+$r = api(GET => '/api/health', undef, headers => { 'x-request-id' => 'abc' });
+isnt($r->{headers}{'x-request-id'}, 'abc', 'client cannot choose the request id');
+
+$r = api(GET => '/');
+is($r->{status}, 200, 'static index is served');
+like($r->{headers}{'content-security-policy'} // '', qr/script-src 'self'/,
+    'static pages carry a CSP');
+is($r->{headers}{'x-content-type-options'}, 'nosniff', 'nosniff header is set');
+
+done_testing();

@@ -1,0 +1,87 @@
+#!/usr/bin/perl
+# Process model of a bunnybookd of the test's own: readiness reported to
+# systemd, SIGHUP replaces workers, SIGTERM lets an in-flight request
+# finish and exits 0.
+use strict;
+use warnings;
+use Test::More;
+use File::Temp qw(tempdir);
+use IO::Socket::UNIX;
+use Socket qw(SOCK_DGRAM);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use Bunny qw(stack worker_pids wait_until service);
+use Bunny::FastCGI;
+
+my $s = stack();
+my $dir = tempdir(CLEANUP => 1);
+chmod 0755, $dir;
+my $sock = "$dir/fcgi.sock";
+my $notify_path = "$dir/notify.sock";
+my $notify = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $notify_path)
+    or die "notify socket: $!";
+
+my $master = fork // die;
+if ($master == 0) {
+	open STDERR, '>', "$dir/bunnybookd.log";
+	$ENV{BUNNYBOOK_LISTEN} = $sock;
+	$ENV{BUNNYBOOK_WORKERS} = 2;
+	$ENV{BUNNYBOOK_SHUTDOWN_TIMEOUT_S} = 20;
+	$ENV{NOTIFY_SOCKET} = $notify_path;
+	exec "$s->{BB_ROOT}/src/bunnybookd", '-c', $s->{BB_CONF}, 'serve';
+	die "exec: $!";
+}
+
+sub log_text { open my $fh, '<', "$dir/bunnybookd.log"; local $/; <$fh> // '' }
+
+# Readiness notification.
+my $msg = '';
+my $rin = '';
+vec($rin, fileno($notify), 1) = 1;
+if (select(my $rout = $rin, undef, undef, 10)) {
+	$notify->recv($msg, 4096);
+}
+like($msg, qr/^READY=1/m, 'master sends READY=1 to NOTIFY_SOCKET');
+
+my ($status) = Bunny::FastCGI::get($sock, '/api/health');
+is($status, 200, 'own instance serves requests');
+
+# SIGHUP: new workers replace the old ones, service continues.
+my @old = worker_pids($master);
+is(scalar @old, 2, 'two workers as configured');
+kill 'HUP', $master;
+ok(wait_until(10, sub {
+	my @now = worker_pids($master);
+	@now == 2 && !grep { my $o = $_; grep { $_ == $o } @now } @old;
+}), 'SIGHUP replaces every worker');
+like(log_text(), qr/reloading the configuration/, 'reload is logged');
+($status) = Bunny::FastCGI::get($sock, '/api/health');
+is($status, 200, 'service continues after the reload');
+if (select(my $rout = $rin, undef, undef, 5)) {
+	$notify->recv($msg, 4096);
+}
+like($msg, qr/READY=1|RELOADING=1/, 'reload is reported to systemd');
+
+# SIGTERM with a slow request in flight: pause PostgreSQL so that the
+# readiness request blocks, stop the master, then let PostgreSQL go.
+service(pause => 'postgres');
+my $client = fork // die;
+if ($client == 0) {
+	my ($st) = Bunny::FastCGI::get($sock, '/api/health/ready');
+	exit(($st // 0) == 200 ? 0 : 1);
+}
+sleep 0.5;
+my $t0 = time;
+kill 'TERM', $master;
+sleep 1;
+ok(kill(0, $master), 'master waits for the in-flight request');
+ok(!defined Bunny::FastCGI::get($sock, '/api/health'), 'no new requests are accepted');
+service(resume => 'postgres');
+waitpid($client, 0);
+is($? >> 8, 0, 'in-flight request finished with 200');
+my $done = wait_until(25, sub { waitpid($master, WNOHANG) == $master });
+ok($done, 'master exits after the request finished');
+is($? >> 8, 0, 'master exits with status 0');
+like(log_text(), qr/stopped/, 'stop is logged');
+
+done_testing();

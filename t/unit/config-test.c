@@ -1,0 +1,125 @@
+/* Unit tests of the configuration parser. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "tap.h"
+
+static char path[] = "/tmp/bunnybook-config-test-XXXXXX";
+
+static void
+write_config(const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	fputs(text, f);
+	fclose(f);
+}
+
+static int
+load(struct config *cfg, char *err, size_t len)
+{
+	return config_load(cfg, path, true, err, len);
+}
+
+int
+main(void)
+{
+	struct config cfg;
+	char err[512];
+	int fd = mkstemp(path);
+
+	close(fd);
+
+	write_config("# comment\n\nworkers = 3\nlisten=127.0.0.1:9000\n"
+		     "plain_http_loopback = yes\nlog_level = debug\n");
+	ok(load(&cfg, err, sizeof(err)) == 0, "valid file loads");
+	ok(cfg.workers == 3, "integer key is read");
+	ok(strcmp(cfg.listen, "127.0.0.1:9000") == 0, "spaces around = are optional");
+	ok(cfg.plain_http_loopback, "boolean yes is true");
+	ok(cfg.max_body_bytes == 65536, "missing key keeps its default");
+	config_free(&cfg);
+
+	write_config("wokers = 3\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "unknown key is rejected");
+	ok(strstr(err, "wokers") != NULL && strstr(err, ":1") != NULL,
+	    "unknown key error names key and line: %s", err);
+	config_free(&cfg);
+
+	write_config("workers = many\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "non-integer value is rejected");
+	ok(strstr(err, "workers") && strstr(err, "many") && strstr(err, "0 to 256"),
+	    "bad value error names key, value and range: %s", err);
+	config_free(&cfg);
+
+	write_config("workers = 257\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "out-of-range integer is rejected");
+	config_free(&cfg);
+
+	write_config("workers = 3x\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "integer with trailing text is rejected");
+	config_free(&cfg);
+
+	write_config("log_level = loud\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "unknown log level is rejected");
+	config_free(&cfg);
+
+	write_config("plain_http_loopback = maybe\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "bad boolean is rejected");
+	config_free(&cfg);
+
+	write_config("just some words\n");
+	ok(load(&cfg, err, sizeof(err)) == -1, "line without = is rejected");
+	config_free(&cfg);
+
+	write_config("jwt_key = 12345\n");
+	ok(load(&cfg, err, sizeof(err)) == 0, "secret key loads");
+	config_free(&cfg);
+
+	write_config("workers = 2\n");
+	setenv("BUNNYBOOK_WORKERS", "5", 1);
+	ok(load(&cfg, err, sizeof(err)) == 0 && cfg.workers == 5,
+	    "environment overrides the file");
+	config_free(&cfg);
+
+	setenv("BUNNYBOOK_WORKERS", "-1", 1);
+	ok(load(&cfg, err, sizeof(err)) == -1 &&
+	    strstr(err, "BUNNYBOOK_WORKERS") != NULL,
+	    "bad environment value names the variable: %s", err);
+	config_free(&cfg);
+	unsetenv("BUNNYBOOK_WORKERS");
+
+	setenv("BUNNYBOOK_NO_SUCH_KEY", "1", 1);
+	ok(load(&cfg, err, sizeof(err)) == -1 && strstr(err, "no_such_key"),
+	    "unknown environment key is rejected: %s", err);
+	config_free(&cfg);
+	unsetenv("BUNNYBOOK_NO_SUCH_KEY");
+
+	setenv("BUNNYBOOK_DATABASE_URL", "x", 1);
+	setenv("BUNNYBOOK_DB_STATEMENT_TIMEOUT_MS", "abc", 1);
+	ok(load(&cfg, err, sizeof(err)) == -1, "bad timeout is rejected");
+	config_free(&cfg);
+	unsetenv("BUNNYBOOK_DB_STATEMENT_TIMEOUT_MS");
+	unsetenv("BUNNYBOOK_DATABASE_URL");
+
+	setenv("BUNNYBOOK_JWT_KEY", "topsecretvalue", 1);
+	write_config("workers = x\n");
+	load(&cfg, err, sizeof(err));
+	config_free(&cfg);
+	write_config("jwt_key\n");
+	load(&cfg, err, sizeof(err));
+	ok(strstr(err, "topsecretvalue") == NULL, "errors never show the secret");
+	config_free(&cfg);
+	unsetenv("BUNNYBOOK_JWT_KEY");
+
+	unlink(path);
+	ok(config_load(&cfg, path, true, err, sizeof(err)) == -1,
+	    "missing required file is an error");
+	config_free(&cfg);
+	ok(config_load(&cfg, path, false, err, sizeof(err)) == 0,
+	    "missing default file falls back to defaults");
+	config_free(&cfg);
+
+	return done_testing();
+}
