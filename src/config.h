@@ -31,6 +31,15 @@ struct config {
 	char *site_origin;
 	bool plain_http_loopback;
 	char *jwt_key;
+	int access_token_ttl_s;
+	int refresh_token_ttl_s;
+	int refresh_reuse_grace_s;
+	int argon2_memory_kib;
+	int argon2_passes;
+	int argon2_lanes;
+	int login_max_failures_per_account;
+	int login_max_failures_per_address;
+	int login_failure_window_s;
 };
 
 /*

@@ -20,6 +20,7 @@ static int connect_timeout_s = 3;
 static bool in_transaction;
 static long long last_failed_connect_ms;
 static struct log_limiter connect_limiter;
+static char error_constraint[64];
 
 /* Do not hammer a PostgreSQL that is down: one attempt per interval. */
 #define RECONNECT_INTERVAL_MS 250
@@ -127,6 +128,10 @@ db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
 		return res;
 
 	state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	snprintf(error_constraint, sizeof(error_constraint), "%s",
+	    res && PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)
+		? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME)
+		: "");
 	if (sqlstate != NULL && state != NULL)
 		snprintf(sqlstate, 6, "%s", state);
 	/* Constraint violations are expected answers, not errors to log. */
@@ -139,6 +144,12 @@ db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
 	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
 		in_transaction = false;
 	return NULL;
+}
+
+const char *
+db_error_constraint(void)
+{
+	return error_constraint;
 }
 
 int

@@ -18,6 +18,11 @@
 #define SQLSTATE_SERIALIZATION_FAILURE	"40001"
 #define SQLSTATE_DEADLOCK_DETECTED	"40P01"
 
+/* SQL text formatting a timestamptz column as the API's UTC time. */
+#define SQL_ISO_TIME(col)                                                 \
+	"to_char(" col " AT TIME ZONE 'UTC', "                             \
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* Remember the settings; no connection is made yet. */
 void db_configure(const struct config *cfg);
 void db_close(void);
@@ -35,6 +40,9 @@ PGresult *db_exec(const char *sql, int n, const char *const *values,
 /* Run a statement whose result is not needed; 0 or -1. */
 int db_command(const char *sql, int n, const char *const *values,
     char sqlstate[6]);
+
+/* Constraint named by the last failed statement's error, or "". */
+const char *db_error_constraint(void);
 
 int db_begin(void);
 int db_commit(void);

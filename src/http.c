@@ -218,8 +218,6 @@ http_error(struct request *req, int status, const char *code,
 	va_start(ap, fmt);
 	buf_vaddf(&message, fmt, ap);
 	va_end(ap);
-	/* Drop headers queued for a success that will not happen. */
-	buf_reset(&req->headers);
 	http_reply_json(req, status,
 	    http_error_body(code, field, message.data));
 	buf_free(&message);
@@ -319,6 +317,68 @@ http_read_json_or_reply(struct request *req, int max_body_bytes)
 		    jerr == json_tokener_success
 			? "incomplete value"
 			: json_tokener_error_desc(jerr));
+		return -1;
+	}
+	{
+		char key[64];
+
+		if (json_duplicate_key(req->body.data, req->body.len, key,
+			sizeof(key))) {
+			http_error(req, 400, "MalformedJson", key,
+			    "key %s appears more than once", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+http_body_string_or_reply(struct request *req, const char *name,
+    bool required, size_t min_chars, size_t max_chars, const char **out,
+    size_t *len)
+{
+	struct json_object *value;
+	size_t chars;
+
+	if (!json_object_is_type(req->json, json_type_object)) {
+		http_error(req, 422, "ValidationFailed", NULL,
+		    "the request body must be a JSON object");
+		return -1;
+	}
+	if (!json_object_object_get_ex(req->json, name, &value) ||
+	    json_object_is_type(value, json_type_null)) {
+		if (!required)
+			return 1;
+		http_error(req, 422, "ValidationFailed", name, "%s is required",
+		    name);
+		return -1;
+	}
+	if (!json_object_is_type(value, json_type_string)) {
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be a string", name);
+		return -1;
+	}
+	*out = json_object_get_string(value);
+	*len = (size_t)json_object_get_string_len(value);
+	if (strlen(*out) != *len) {
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must not contain NUL characters", name);
+		return -1;
+	}
+	if (!utf8_valid(*out, *len)) {
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be valid UTF-8", name);
+		return -1;
+	}
+	chars = utf8_length(*out, *len);
+	if (chars < min_chars || chars > max_chars) {
+		if (min_chars == max_chars)
+			http_error(req, 422, "ValidationFailed", name,
+			    "%s must be %zu characters", name, min_chars);
+		else
+			http_error(req, 422, "ValidationFailed", name,
+			    "%s must be %zu-%zu characters", name, min_chars,
+			    max_chars);
 		return -1;
 	}
 	return 0;

@@ -58,6 +58,17 @@ const char *http_route_param(const struct request *req, const char *name);
  */
 int http_read_json_or_reply(struct request *req, int max_body_bytes);
 
+/*
+ * Read string field name of the JSON object body.  Returns 0 with *out
+ * (owned by the request) and *len set; 1 when absent and not required;
+ * -1 after replying 422 naming the field when the body is not an object,
+ * the field is missing, not a string, contains a NUL byte, or has fewer
+ * than min_chars or more than max_chars Unicode code points.
+ */
+int http_body_string_or_reply(struct request *req, const char *name,
+    bool required, size_t min_chars, size_t max_chars, const char **out,
+    size_t *len);
+
 void http_add_header(struct request *req, const char *name, const char *value);
 /* Reply with a JSON value; takes ownership of value. */
 void http_reply_json(struct request *req, int status, struct json_object *value);

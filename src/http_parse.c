@@ -5,7 +5,10 @@
  */
 #include "http_parse.h"
 
+#include <json-c/json.h>
+
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -240,4 +243,103 @@ utf8_length(const char *s, size_t len)
 		if (((unsigned char)s[i] & 0xc0) != 0x80)
 			n++;
 	return n;
+}
+
+/* Index just past the JSON string starting at s[i] == '"'. */
+static size_t
+skip_string(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len; i++) {
+		if (s[i] == '\\')
+			i++;
+		else if (s[i] == '"')
+			return i + 1;
+	}
+	return len;
+}
+
+/* Index just past the JSON value starting at s[i] (after whitespace). */
+static size_t
+skip_value(const char *s, size_t len, size_t i)
+{
+	int depth = 0;
+
+	while (i < len) {
+		char c = s[i];
+
+		if (c == '"') {
+			i = skip_string(s, len, i);
+			if (depth == 0)
+				return i;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return i;
+			if (--depth == 0)
+				return i + 1;
+		} else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' ||
+					     c == '\r' || c == '\n')) {
+			return i;
+		}
+		i++;
+	}
+	return len;
+}
+
+static size_t
+skip_space(const char *s, size_t len, size_t i)
+{
+	while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+		i++;
+	return i;
+}
+
+/* Decode the JSON string literal s[start..end) with json-c. */
+static struct json_object *
+decode_key(const char *s, size_t start, size_t end)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *key;
+
+	key = json_tokener_parse_ex(tok, s + start, (int)(end - start));
+	json_tokener_free(tok);
+	return key;
+}
+
+bool
+json_duplicate_key(const char *s, size_t len, char *out, size_t outlen)
+{
+	struct json_object *seen = json_object_new_object();
+	size_t i = skip_space(s, len, 0);
+	bool found = false;
+
+	if (i >= len || s[i] != '{') {
+		json_object_put(seen);
+		return false;
+	}
+	i = skip_space(s, len, i + 1);
+	while (!found && i < len && s[i] == '"') {
+		size_t end = skip_string(s, len, i);
+		struct json_object *key = decode_key(s, i, end);
+		const char *name = key ? json_object_get_string(key) : "";
+
+		if (json_object_object_get_ex(seen, name, NULL)) {
+			snprintf(out, outlen, "%s", name);
+			found = true;
+		} else {
+			json_object_object_add(seen, name, NULL);
+		}
+		json_object_put(key);
+		i = skip_space(s, len, end);
+		if (i < len && s[i] == ':')
+			i = skip_space(s, len, i + 1);
+		i = skip_space(s, len, skip_value(s, len, i));
+		if (i < len && s[i] == ',')
+			i = skip_space(s, len, i + 1);
+	}
+	json_object_put(seen);
+	return found;
 }

@@ -53,6 +53,14 @@ const char *cookie_find(const char *header, const char *name, size_t *len);
 /* True for "application/json" with optional parameters, any letter case. */
 bool media_type_is_json(const char *content_type);
 
+/*
+ * Find a key that appears twice in the top-level object of the JSON text
+ * s[0..len), which must already be known to be valid JSON.  Keys are
+ * compared after unescaping.  Returns true and copies the key (cut to
+ * outlen - 1 bytes) into out when there is one.
+ */
+bool json_duplicate_key(const char *s, size_t len, char *out, size_t outlen);
+
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);
 /* Number of code points in well-formed UTF-8 s[0..len). */

@@ -15,6 +15,7 @@
 #include "migrate.h"
 #include "router.h"
 #include "routes.h"
+#include "token.h"
 
 #define EXIT_CONFIG 2
 
@@ -40,7 +41,7 @@ usage(FILE *out)
 
 /* Checks that need more than one key or the route table. */
 static int
-check_startup(const struct config *cfg)
+check_startup(const struct config *cfg, bool need_key)
 {
 	char err[256];
 	enum log_level level;
@@ -49,6 +50,13 @@ check_startup(const struct config *cfg)
 		log_set_level(level);
 	if (router_check_table(routes, routes_count, err, sizeof(err))) {
 		fprintf(stderr, "bunnybookd: %s\n", err);
+		return -1;
+	}
+	if (need_key && strlen(cfg->jwt_key) < TOKEN_MIN_KEY_LEN) {
+		fprintf(stderr, "bunnybookd: jwt_key is %s: it must be at least "
+				"%d bytes of random data (for example: head -c 48 "
+				"/dev/urandom | base64)\n",
+		    cfg->jwt_key[0] ? "too short" : "not set", TOKEN_MIN_KEY_LEN);
 		return -1;
 	}
 	return 0;
@@ -98,7 +106,7 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
-	if (check_startup(&cfg) == -1) {
+	if (check_startup(&cfg, strcmp(command, "migrate") != 0) == -1) {
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}

@@ -14,10 +14,12 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "db.h"
 #include "http.h"
 #include "kv.h"
 #include "log.h"
+#include "password.h"
 #include "routes.h"
 #include "rt.h"
 
@@ -75,11 +77,10 @@ dispatch(struct request *req)
 		    req->path);
 		return;
 	case ROUTER_METHOD_NOT_ALLOWED:
+		http_add_header(req, "Allow", req->match.allow);
 		http_error(req, 405, "MethodNotAllowed", NULL,
 		    "method %s is not allowed here; allowed: %s", req->method,
 		    req->match.allow);
-		/* http_error dropped the queued headers; add Allow again. */
-		http_add_header(req, "Allow", req->match.allow);
 		return;
 	case ROUTER_BAD_PARAM:
 		http_error(req, 422, "ValidationFailed", req->match.bad_param,
@@ -90,6 +91,12 @@ dispatch(struct request *req)
 	}
 
 	route = req->match.route;
+	if ((route->flags & (ROUTE_AUTH_REQUIRED | ROUTE_AUTH_OPTIONAL)) &&
+	    auth_authenticate_or_reply(req,
+		(route->flags & ROUTE_AUTH_REQUIRED) != 0) == -1)
+		return;
+	if (auth_check_csrf_or_reply(req) == -1)
+		return;
 	if ((route->flags & ROUTE_JSON_BODY) &&
 	    http_read_json_or_reply(req, config->max_body_bytes) == -1)
 		return;
@@ -131,6 +138,19 @@ close_connections(void)
 	rt_close();
 }
 
+/* Compute the dummy password hash now, not during the first login. */
+static void
+warm_up(const struct config *cfg)
+{
+	struct password_cost cost = {
+		.memory_kib = (uint32_t)cfg->argon2_memory_kib,
+		.passes = (uint32_t)cfg->argon2_passes,
+		.lanes = (uint32_t)cfg->argon2_lanes,
+	};
+
+	password_dummy_verify("", 0, &cost);
+}
+
 int
 worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 {
@@ -148,6 +168,7 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	}
 	FCGX_InitRequest(&fcgi, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
 	open_connections(cfg);
+	warm_up(cfg);
 	(void)!write(ready_fd, "r", 1);
 	close(ready_fd);
 

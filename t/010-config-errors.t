@@ -20,8 +20,21 @@ sub run_with {
 	return ($? >> 8, $out);
 }
 
-my ($rc, $out) = run_with("workers = 2\nlog_level = warn\n");
+my $key = 'k' x 40;
+my ($rc, $out) = run_with("workers = 2\nlog_level = warn\njwt_key = $key\n");
 is($rc, 0, 'valid configuration is accepted');
+
+($rc, $out) = run_with("workers = 2\n");
+is($rc, 2, 'missing jwt_key stops start-up');
+like($out, qr/jwt_key is not set/, 'message names jwt_key');
+
+($rc, $out) = run_with("jwt_key = tooshort\n");
+is($rc, 2, 'short jwt_key stops start-up');
+like($out, qr/jwt_key is too short.*at least 32 bytes/, 'message says what is allowed');
+unlike($out, qr/tooshort/, 'message does not print the key');
+
+($rc, $out) = run_with("argon2_memory_kib = 1024\njwt_key = $key\n");
+is($rc, 2, 'Argon2 memory below 19 MiB is refused');
 
 ($rc, $out) = run_with("wrkers = 2\n");
 is($rc, 2, 'unknown key exits with status 2');

@@ -13,7 +13,8 @@ use JSON::PP;
 use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(stack api json service worker_pids master_pid
-    wait_until log_text new_client);
+    wait_until log_text new_client redis sql register_user login_user
+    unique_name);
 
 my %stack;
 
@@ -118,12 +119,95 @@ sub log_text {
 	return <$fh>;
 }
 
+# redis(INSTANCE, ARGS...): run one command on the 'cache' or 'pubsub'
+# Redis of the stack; returns the first line of the reply.
+sub redis {
+	my ($instance, @args) = @_;
+	my $port = stack()->{$instance eq 'cache' ? 'BB_CACHE_PORT' : 'BB_PUBSUB_PORT'};
+	require IO::Socket::INET;
+	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $port, Timeout => 5) or return undef;
+	my $cmd = '*' . scalar(@args) . "\r\n";
+	$cmd .= '$' . length($_) . "\r\n$_\r\n" for @args;
+	print {$sock} $cmd;
+	my $line = <$sock>;
+	close $sock;
+	$line =~ s/\r\n$// if defined $line;
+	return $line;
+}
+
+# sql(QUERY): run a query with psql on the stack's database; returns the
+# output lines (unaligned, tuples only).
+sub sql {
+	my ($query) = @_;
+	my $s = stack();
+	open my $fh, '-|', 'psql', '-h', '127.0.0.1', '-p', $s->{BB_PG_PORT},
+	    '-U', 'bunnybook', '-d', 'bunnybook', '-Atqc', $query
+	    or die "psql: $!";
+	my @lines = <$fh>;
+	close $fh;
+	chomp @lines;
+	return wantarray ? @lines : $lines[0];
+}
+
+my $name_counter = 0;
+
+# A username nobody else in this test run has.
+sub unique_name {
+	my ($prefix) = @_;
+	$prefix //= 'user';
+	return sprintf('%s%d%d', $prefix, $$, ++$name_counter);
+}
+
+# Register a fresh account; returns {id, username, email, password}.
+sub register_user {
+	my (%opt) = @_;
+	my $username = $opt{username} // unique_name($opt{prefix} // 'bunny');
+	my $user = {
+		username => $username,
+		email => $opt{email} // lc($username) . '@example.com',
+		password => $opt{password} // 'carrots-and-clover',
+	};
+	my $r = api(POST => '/api/register', {
+		username => $user->{username}, email => $user->{email},
+		password => $user->{password},
+		($opt{avatar} ? (avatarIdentifier => $opt{avatar}) : ()) });
+	die "register failed: $r->{status} $r->{content}\n" unless $r->{status} == 201;
+	$user->{id} = $r->{body}{id};
+	return $user;
+}
+
+# Log a user in with a new client (cookies on); returns the client with
+# its Bearer token set unless cookies_only.
+sub login_user {
+	my ($user, %opt) = @_;
+	my $client = new_client(cookies => 1);
+	my $r = $client->request(POST => '/api/login',
+	    { email => $user->{email}, password => $user->{password} });
+	die "login failed: $r->{status} $r->{content}\n" unless $r->{status} == 200;
+	$client->token($r->{body}{accessToken}) unless $opt{cookies_only};
+	return $client;
+}
+
 package Bunny::Client;
 
 use strict;
 use warnings;
 
 sub token { my ($self, $t) = @_; $self->{token} = $t if @_ > 1; $self->{token} }
+
+sub cookie {
+	my ($self, $name) = @_;
+	my $jar = $self->{http}{cookie_jar} or return undef;
+	my $c = $jar->get($name);
+	return $c ? $c->{value} : undef;
+}
+
+sub set_cookie {
+	my ($self, $name, $value) = @_;
+	$self->{http}{cookie_jar}{cookies}{$name} = { value => $value,
+	    path => $name eq 'refresh_token' ? '/api' : '/', attrs => {} };
+}
 
 # request(METHOD, PATH, BODY, headers => {...}, raw => STRING)
 # Returns {status, headers, body (decoded JSON or undef), content}.
@@ -138,6 +222,9 @@ sub request {
 		$args{content} = Bunny::state_json()->encode($body);
 		$headers{'content-type'} //= 'application/json';
 	}
+	# Like the web client: unsafe requests always declare JSON.
+	$headers{'content-type'} //= 'application/json'
+	    if $method =~ /^(POST|PUT|PATCH|DELETE)$/ && !$opt{no_content_type};
 	$headers{authorization} //= "Bearer $self->{token}"
 	    if defined $self->{token} && !$opt{no_token};
 	my $res = $self->{http}->request($method, $url, \%args);

@@ -1,0 +1,116 @@
+#!/usr/bin/perl
+# Login: cookies and tokens, equal answers and timing for unknown e-mail
+# and wrong password, throttling per account and per address, rehash.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time);
+use Bunny qw(api sql redis register_user new_client stack);
+use Digest::SHA qw(sha256_hex);
+
+my $u = register_user();
+my $c = new_client(cookies => 1);
+my $r = $c->request(POST => '/api/login', { email => uc $u->{email}, password => $u->{password} });
+is($r->{status}, 200, 'login succeeds, e-mail case does not matter');
+ok($r->{body}{accessToken}, 'response has accessToken');
+ok($r->{body}{accessExp} > time + 800 && $r->{body}{accessExp} <= time + 901, 'access token lives 15 minutes');
+ok($r->{body}{refreshExp} > time + 13 * 86400, 'refresh token lives 14 days');
+my @cookies = ref $r->{headers}{'set-cookie'} ? @{ $r->{headers}{'set-cookie'} } : ($r->{headers}{'set-cookie'});
+my ($access) = grep { /^access_token=/ } @cookies;
+my ($refresh) = grep { /^refresh_token=/ } @cookies;
+like($access, qr/HttpOnly/, 'access cookie is HttpOnly');
+like($access, qr/SameSite=Lax/, 'access cookie is SameSite=Lax');
+like($access, qr/Path=\/;/, 'access cookie path is /');
+like($refresh, qr/SameSite=Strict/, 'refresh cookie is SameSite=Strict');
+like($refresh, qr/Path=\/api;/, 'refresh cookie is scoped to /api');
+unlike($access, qr/Secure/, 'no Secure on plain-HTTP loopback configuration');
+is($r->{headers}{'cache-control'}, 'no-store', 'token responses are not cached');
+
+my $me = $c->request(GET => '/api/sessions');
+is($me->{status}, 200, 'cookie authenticates a request');
+my $bearer = new_client();
+$bearer->token($r->{body}{accessToken});
+is($bearer->request(GET => '/api/sessions')->{status}, 200, 'Bearer authenticates a request');
+
+# Equal answers.
+my $unknown = api(POST => '/api/login', { email => 'nobody-' . $$ . '@example.com', password => 'whatever-123' });
+my $wrong = api(POST => '/api/login', { email => $u->{email}, password => 'wrong-password' });
+is($unknown->{status}, 401, 'unknown e-mail is 401');
+is($wrong->{status}, 401, 'wrong password is 401');
+is($unknown->{content}, $wrong->{content}, 'both answers have the same body');
+
+# Equal timing: compare medians of several tries.
+my $address_key = 'bb:loginfail:address:127.0.0.1';
+my $account_key = 'bb:loginfail:account:' . substr(sha256_hex(lc $u->{email}), 0, 40);
+sub timed {
+	my ($body) = @_;
+	redis(pubsub => 'DEL', $account_key, $address_key);
+	my $t0 = time;
+	my $x = api(POST => '/api/login', $body);
+	return (time - $t0, $x->{status});
+}
+my (@tu, @tw);
+for (1 .. 7) {
+	my ($t1, $s1) = timed({ email => "nobody-$$\@example.com", password => 'whatever-123' });
+	my ($t2, $s2) = timed({ email => $u->{email}, password => 'wrong-password' });
+	push @tu, $t1;
+	push @tw, $t2;
+}
+my ($mu) = (sort { $a <=> $b } @tu)[3];
+my ($mw) = (sort { $a <=> $b } @tw)[3];
+my $ratio = $mu / $mw;
+diag(sprintf 'median unknown %.1f ms, wrong password %.1f ms', 1000 * $mu, 1000 * $mw);
+ok($ratio > 0.5 && $ratio < 2.0, sprintf('timing medians agree (ratio %.2f)', $ratio));
+
+# Throttling per account, reset by success.
+redis(pubsub => 'DEL', $account_key, $address_key);
+my @st = map { api(POST => '/api/login', { email => $u->{email}, password => "wrong-$_" })->{status} } 1 .. 5;
+is_deeply(\@st, [ (401) x 5 ], 'five failures are answered 401');
+$r = api(POST => '/api/login', { email => $u->{email}, password => $u->{password} });
+is($r->{status}, 429, 'the sixth attempt is throttled, even with the right password');
+ok($r->{headers}{'retry-after'} > 0, 'throttled answer has Retry-After');
+is($r->{body}{error}{code}, 'TooManyRequests', 'code is TooManyRequests');
+my $ttl = redis(pubsub => 'TTL', $account_key);
+ok($ttl =~ /^:(\d+)/ && $1 > 0 && $1 <= 900, 'the counter expires');
+redis(pubsub => 'DEL', $account_key);
+is(api(POST => '/api/login', { email => $u->{email}, password => 'wrong' })->{status}, 401, 'failure after the window counts anew');
+is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 200, 'success below the limit logs in');
+is(redis(pubsub => 'EXISTS', $account_key), ':0', 'success resets the account counter');
+
+# Throttling per address; X-Real-IP from the client is ignored.
+redis(pubsub => 'DEL', $address_key);
+my $over = 0;
+for my $i (1 .. 50) {
+	my $x = api(POST => '/api/login', { email => "ghost$i-$$\@example.com", password => 'whatever-1' },
+	    headers => { 'x-real-ip' => "10.0.0.$i", 'x-forwarded-for' => "10.0.1.$i" });
+	$over++ if $x->{status} != 401;
+}
+is($over, 0, 'fifty failures from one address are 401');
+$r = api(POST => '/api/login', { email => "ghost-x-$$\@example.com", password => 'whatever-1' },
+    headers => { 'x-real-ip' => '10.9.9.9' });
+is($r->{status}, 429, 'the address is throttled whatever X-Real-IP says');
+redis(pubsub => 'DEL', $address_key);
+
+# Rehash on login when the stored cost is lower than configured.
+my $weak = register_user();
+my $old = sql("SELECT password_hash FROM profiles WHERE id = '$weak->{id}'");
+(my $cheap_hash = `printf '%s' '$weak->{password}' | argon2 somesaltsomesalt -id -m 10 -t 1 -p 1 -e 2>/dev/null`) =~ s/\s+$//;
+SKIP: {
+	skip 'argon2 command-line tool not installed', 3 unless $cheap_hash =~ /^\$argon2id/;
+	sql("UPDATE profiles SET password_hash = '$cheap_hash' WHERE id = '$weak->{id}'");
+	is(api(POST => '/api/login', { email => $weak->{email}, password => $weak->{password} })->{status}, 200,
+	    'login works with a weaker stored hash');
+	my $new = sql("SELECT password_hash FROM profiles WHERE id = '$weak->{id}'");
+	like($new, qr/m=19456,t=2/, 'the hash was upgraded to the configured cost');
+	is(api(POST => '/api/login', { email => $weak->{email}, password => $weak->{password} })->{status}, 200,
+	    'login works with the upgraded hash');
+}
+
+# Bad input on login.
+$r = api(POST => '/api/login', { email => 5, password => 'x' });
+is($r->{status}, 422, 'number for email is 422');
+is($r->{body}{error}{field}, 'email', 'field email is named');
+$r = api(POST => '/api/login', { email => $u->{email} });
+is($r->{body}{error}{field}, 'password', 'missing password is named');
+
+done_testing();

@@ -1,0 +1,132 @@
+#!/usr/bin/perl
+# Sessions: refresh rotation, reuse revoking the session, the two-tab
+# race, logout, the session list and password changes.
+use strict;
+use warnings;
+use Test::More;
+use Bunny qw(api register_user login_user new_client sql);
+
+my $u = register_user();
+
+# Rotation.
+my $tab = login_user($u, cookies_only => 1);
+my $t1 = $tab->cookie('refresh_token');
+like($t1, qr/^[A-Za-z0-9_-]{43}$/, 'refresh token is 256 bits in base64url');
+my $r = $tab->request(POST => '/api/refresh', undef, headers => { 'content-type' => 'application/json' });
+is($r->{status}, 200, 'refresh succeeds');
+ok($r->{body}{accessToken}, 'refresh returns a new access token');
+my $t2 = $tab->cookie('refresh_token');
+isnt($t2, $t1, 'refresh rotates the refresh token');
+is($tab->request(GET => '/api/sessions')->{status}, 200, 'new access cookie works');
+is(sql("SELECT count(*) FROM refresh_tokens WHERE token_hash = encode(sha256('$t1'::bytea), 'hex')"), 1,
+    'only the hash of the token is stored');
+is(sql("SELECT count(*) FROM refresh_tokens WHERE token_hash = '$t1'"), 0, 'the token itself is not stored');
+
+# Reuse within the grace period: 401 without revoking, cookies kept.
+my $stale = new_client(cookies => 1);
+$stale->set_cookie(refresh_token => $t1);
+$r = $stale->request(POST => '/api/refresh');
+is($r->{status}, 401, 'a just-rotated token is refused');
+ok(!grep({ /refresh_token=;/ } ref $r->{headers}{'set-cookie'} ? @{ $r->{headers}{'set-cookie'} } : ($r->{headers}{'set-cookie'} // ())),
+    'the grace answer does not clear cookies');
+is($tab->request(POST => '/api/refresh')->{status}, 200, 'the session survives a reuse within the grace period');
+my $t3 = $tab->cookie('refresh_token');
+
+# The two-tab race: both tabs refresh with the same token at once.
+my @kids;
+pipe(my $rd, my $wr) or die;
+for my $i (1 .. 2) {
+	my $pid = fork // die;
+	if ($pid == 0) {
+		close $rd;
+		my $c = new_client(cookies => 1);
+		$c->set_cookie(refresh_token => $t3);
+		my $x = $c->request(POST => '/api/refresh');
+		print {$wr} "$x->{status} " . ($c->cookie('refresh_token') // '-') . "\n";
+		exit 0;
+	}
+	push @kids, $pid;
+}
+close $wr;
+my @lines = <$rd>;
+waitpid($_, 0) for @kids;
+my @statuses = sort map { (split)[0] } @lines;
+is_deeply(\@statuses, [ 200, 401 ], 'one tab refreshes, the other gets a 401');
+my ($winner) = map { (split)[1] } grep { /^200/ } @lines;
+my $after = new_client(cookies => 1);
+$after->set_cookie(refresh_token => $winner);
+is($after->request(POST => '/api/refresh')->{status}, 200, 'the race did not revoke the session');
+my $current = $after->cookie('refresh_token');
+
+# Reuse after the grace period revokes the whole session.
+sql("UPDATE refresh_tokens SET rotated_at = now() - interval '1 hour' WHERE rotated_at IS NOT NULL");
+$stale = new_client(cookies => 1);
+$stale->set_cookie(refresh_token => $t1);
+$r = $stale->request(POST => '/api/refresh');
+is($r->{status}, 401, 'an old rotated token is refused');
+like($r->{body}{error}{message}, qr/revoked/, 'the answer says the session was revoked');
+$after->token(undef);
+is($after->request(POST => '/api/refresh')->{status}, 401, 'the current token of that session no longer refreshes');
+is($after->request(GET => '/api/sessions')->{status}, 401, 'its access token is rejected at once');
+
+$r = new_client(cookies => 1)->request(POST => '/api/refresh');
+is($r->{status}, 401, 'refresh without a cookie is 401');
+my $bogus = new_client(cookies => 1);
+$bogus->set_cookie(refresh_token => 'A' x 43);
+$r = $bogus->request(POST => '/api/refresh');
+is($r->{status}, 401, 'unknown refresh token is 401');
+like(join(' ', ref $r->{headers}{'set-cookie'} ? @{ $r->{headers}{'set-cookie'} } : $r->{headers}{'set-cookie'}),
+    qr/refresh_token=;.*Max-Age=0|Max-Age=0.*refresh_token/, 'a refused refresh clears the cookies');
+
+# Logout kills the access token immediately.
+my $c = login_user($u);
+is($c->request(GET => '/api/sessions')->{status}, 200, 'fresh session works');
+$r = $c->request(POST => '/api/logout');
+is($r->{status}, 204, 'logout is 204');
+is($c->request(GET => '/api/sessions')->{status}, 401, 'the access token is rejected right after logout');
+is($c->request(POST => '/api/refresh')->{status}, 401, 'the refresh token is revoked too');
+is(new_client()->request(POST => '/api/logout')->{status}, 401, 'logout needs authentication');
+
+# Session list and ending one session.
+my $a = login_user($u);
+my $b = login_user($u);
+$r = $a->request(GET => '/api/sessions', undef, headers => { 'user-agent' => 'Tab A' });
+is($r->{status}, 200, 'session list is 200');
+my @current = grep { $_->{current} } @{ $r->{body} };
+is(scalar @current, 1, 'exactly one session is current');
+for my $field (qw(id createdAt lastUsedAt userAgent ip current)) {
+	ok(exists $r->{body}[0]{$field}, "session has $field");
+}
+like($r->{body}[0]{createdAt}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'times are ISO 8601 UTC with milliseconds');
+my $b_sid = (grep { !$_->{current} } @{ $r->{body} })[0]{id};
+my $b_list = $b->request(GET => '/api/sessions')->{body};
+my ($b_current) = grep { $_->{current} } @$b_list;
+is($a->request(DELETE => "/api/sessions/$b_current->{id}")->{status}, 204, 'ending another session is 204');
+is($b->request(GET => '/api/sessions')->{status}, 401, 'the ended session is rejected at once');
+is($a->request(GET => '/api/sessions')->{status}, 200, 'the caller keeps working');
+is($a->request(DELETE => "/api/sessions/$b_current->{id}")->{status}, 404, 'ending it twice is 404');
+is($a->request(DELETE => '/api/sessions/00000000-0000-4000-8000-000000000000')->{status}, 404, 'unknown session is 404');
+is($a->request(DELETE => '/api/sessions/not-a-uuid')->{status}, 422, 'non-UUID session id is 422');
+my $other = register_user();
+my $oc = login_user($other);
+my ($osid) = map { $_->{id} } grep { $_->{current} } @{ $oc->request(GET => '/api/sessions')->{body} };
+is($a->request(DELETE => "/api/sessions/$osid")->{status}, 404, 'another person\'s session is 404');
+is($oc->request(GET => '/api/sessions')->{status}, 200, 'and stays alive');
+
+# Password change revokes every other session.
+my $keep = login_user($u);
+my $lose = login_user($u);
+$r = $keep->request(POST => '/api/password', { currentPassword => 'not-it', newPassword => 'new-carrots-1' });
+is($r->{status}, 403, 'wrong current password is refused');
+is($r->{body}{error}{field}, 'currentPassword', 'field currentPassword is named');
+$r = $keep->request(POST => '/api/password', { currentPassword => $u->{password}, newPassword => 'short' });
+is($r->{status}, 422, 'short new password is refused');
+is($r->{body}{error}{field}, 'newPassword', 'field newPassword is named');
+$r = $keep->request(POST => '/api/password', { currentPassword => $u->{password}, newPassword => 'new-carrots-1' });
+is($r->{status}, 204, 'password change is 204');
+is($keep->request(GET => '/api/sessions')->{status}, 200, 'the changing session stays');
+is($lose->request(GET => '/api/sessions')->{status}, 401, 'other sessions are revoked');
+is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 401, 'old password no longer works');
+is(api(POST => '/api/login', { email => $u->{email}, password => 'new-carrots-1' })->{status}, 200, 'new password works');
+
+done_testing();

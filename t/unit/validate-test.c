@@ -1,0 +1,50 @@
+/* Unit tests of the account field rules. */
+#include <string.h>
+
+#include "tap.h"
+#include "validate.h"
+
+#define U(s) validate_username(s, strlen(s))
+#define E(s) validate_email(s, strlen(s))
+
+int
+main(void)
+{
+	ok(U("bunny"), "plain username is valid");
+	ok(U("b2"), "two characters are enough");
+	ok(U("Bunny_the.Rabbit-2"), "single separators between letters are valid");
+	ok(!U("b"), "one character is too short");
+	ok(!U("abcdefghijabcdefghijabcdefghijabc"), "33 characters are too long");
+	ok(U("abcdefghijabcdefghijabcdefghijab"), "32 characters are fine");
+	ok(!U("_bunny"), "leading separator is invalid");
+	ok(!U("bunny."), "trailing separator is invalid");
+	ok(!U("bun..ny"), "double separator is invalid");
+	ok(!U("bun-_ny"), "mixed double separator is invalid");
+	ok(!U("bun ny"), "space is invalid");
+	ok(!U("b\xc3\xbcnny"), "non-ASCII letter is invalid");
+	ok(!U("bun'ny"), "quote is invalid");
+	ok(!validate_username("bu\0ny", 5), "NUL byte is invalid");
+
+	ok(E("bunny@example.com"), "plain address is valid");
+	ok(E("Bunny.Rabbit+tag@mail.example.org"), "dots and plus are valid");
+	ok(!E("bunny@example"), "single-label domain is invalid");
+	ok(!E("bunny@@example.com"), "two at signs are invalid");
+	ok(!E("@example.com"), "empty local part is invalid");
+	ok(!E("bunny@"), "empty domain is invalid");
+	ok(!E(".bunny@example.com"), "leading dot is invalid");
+	ok(!E("bun..ny@example.com"), "double dot is invalid");
+	ok(!E("bunny@-example.com"), "label starting with a hyphen is invalid");
+	ok(!E("bunny@example.c"), "one-letter top-level domain is invalid");
+	ok(!E("bunny@example.123"), "numeric top-level domain is invalid");
+	ok(!E("bun ny@example.com"), "space is invalid");
+	ok(!E("bunny@exa_mple.com"), "underscore in the domain is invalid");
+	ok(!validate_email("bunny@ex\0mple.com", 17), "NUL byte is invalid");
+	{
+		char long_local[80];
+
+		memset(long_local, 'a', 65);
+		strcpy(long_local + 65, "@example.com");
+		ok(!E(long_local), "local part over 64 characters is invalid");
+	}
+	return done_testing();
+}
