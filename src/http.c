@@ -383,3 +383,47 @@ http_body_string_or_reply(struct request *req, const char *name,
 	}
 	return 0;
 }
+
+int
+http_query_limit_or_reply(struct request *req, int def, int max, int *out)
+{
+	const struct query_param *p = query_get(&req->query, "limit");
+	char *end;
+	long v;
+
+	*out = def;
+	if (p == NULL)
+		return 0;
+	v = strtol(p->value, &end, 10);
+	if (p->value_len == 0 || *end != '\0' || v < 1 || v > max) {
+		http_error(req, 422, "ValidationFailed", "limit",
+		    "limit must be an integer from 1 to %d", max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+int
+http_query_string_or_reply(struct request *req, const char *name,
+    size_t max_chars, const char **out)
+{
+	const struct query_param *p = query_get(&req->query, name);
+
+	*out = "";
+	if (p == NULL)
+		return 0;
+	if (strlen(p->value) != p->value_len ||
+	    !utf8_valid(p->value, p->value_len)) {
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be valid UTF-8 text", name);
+		return -1;
+	}
+	if (utf8_length(p->value, p->value_len) > max_chars) {
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be at most %zu characters", name, max_chars);
+		return -1;
+	}
+	*out = p->value;
+	return 0;
+}

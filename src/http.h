@@ -69,6 +69,20 @@ int http_body_string_or_reply(struct request *req, const char *name,
     bool required, size_t min_chars, size_t max_chars, const char **out,
     size_t *len);
 
+/*
+ * Read the query parameter "limit": def when absent; -1 after replying 422
+ * when it is not an integer from 1 to max.
+ */
+int http_query_limit_or_reply(struct request *req, int def, int max, int *out);
+
+/*
+ * Read a string query parameter: *out is "" when absent (owned by the
+ * request).  Returns -1 after replying 422 when it is longer than
+ * max_chars code points or not valid UTF-8.
+ */
+int http_query_string_or_reply(struct request *req, const char *name,
+    size_t max_chars, const char **out);
+
 void http_add_header(struct request *req, const char *name, const char *value);
 /* Reply with a JSON value; takes ownership of value. */
 void http_reply_json(struct request *req, int status, struct json_object *value);

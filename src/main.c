@@ -12,6 +12,7 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "import.h"
 #include "migrate.h"
 #include "router.h"
 #include "routes.h"
@@ -29,6 +30,9 @@ usage(FILE *out)
 	    "  serve          run the FastCGI worker pool (the default)\n"
 	    "  migrate        apply pending schema migrations and exit\n"
 	    "  check-config   validate the configuration and exit\n"
+	    "  import-graph FILE\n"
+	    "                 load an edge list (\"A B\" per line) as profiles\n"
+	    "                 and friendships\n"
 	    "\n"
 	    "Options:\n"
 	    "  -c FILE        configuration file (default %s)\n"
@@ -71,6 +75,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = CONFIG_DEFAULT_PATH, *command = "serve";
+	const char *argument = NULL;
 	bool path_required = false;
 	struct config cfg;
 	char err[512];
@@ -95,6 +100,12 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		command = argv[optind++];
+	if (optind < argc && strcmp(command, "import-graph") == 0)
+		argument = argv[optind++];
+	if (strcmp(command, "import-graph") == 0 && argument == NULL) {
+		fprintf(stderr, "bunnybookd: import-graph needs a FILE\n");
+		return EXIT_CONFIG;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "bunnybookd: unexpected argument \"%s\"\n",
 		    argv[optind]);
@@ -106,7 +117,8 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
-	if (check_startup(&cfg, strcmp(command, "migrate") != 0) == -1) {
+	if (check_startup(&cfg, strcmp(command, "serve") == 0 ||
+		strcmp(command, "check-config") == 0) == -1) {
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
@@ -116,6 +128,8 @@ main(int argc, char **argv)
 		rc = master_run(&cfg, path, path_required);
 	else if (strcmp(command, "migrate") == 0)
 		rc = migrate_run(&cfg) == 0 ? 0 : 1;
+	else if (strcmp(command, "import-graph") == 0)
+		rc = import_graph(&cfg, argument) == 0 ? 0 : 1;
 	else if (strcmp(command, "check-config") == 0)
 		rc = 0;
 	else {

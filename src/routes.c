@@ -6,11 +6,15 @@
 
 #include "accounts.h"
 #include "avatar_routes.h"
+#include "friends.h"
 #include "health.h"
+#include "profiles.h"
 #include "util.h"
 
 #define AUTH ROUTE_AUTH_REQUIRED
 #define JSON ROUTE_JSON_BODY
+#define OPTIONAL ROUTE_AUTH_OPTIONAL
+#define PROFILE "/api/profiles/{id:uuid}"
 
 const struct route routes[] = {
 	{ "GET", "/api/health", health_live, 0 },
@@ -27,6 +31,24 @@ const struct route routes[] = {
 	{ "GET", "/api/avatar/{identifier:str}", avatar_preview, 0 },
 	{ "GET", "/api/profiles/{id:uuid}/avatar", avatar_of_profile, 0 },
 	{ "PUT", "/api/profiles/{id:uuid}/avatar", avatar_change, AUTH | JSON },
+
+	{ "GET", "/api/profiles", profiles_search, OPTIONAL },
+	{ "GET", PROFILE, profiles_get, OPTIONAL },
+	{ "POST", PROFILE "/outgoing_friend_requests/{target:uuid}",
+	    friends_send_request, AUTH },
+	{ "DELETE", PROFILE "/outgoing_friend_requests/{target:uuid}",
+	    friends_cancel_request, AUTH },
+	{ "POST", PROFILE "/friends/{requester:uuid}", friends_accept, AUTH },
+	{ "DELETE", PROFILE "/incoming_friend_requests/{requester:uuid}",
+	    friends_reject, AUTH },
+	{ "DELETE", PROFILE "/friends/{friend:uuid}", friends_unfriend, AUTH },
+	{ "GET", PROFILE "/friends", friends_list, OPTIONAL },
+	{ "GET", PROFILE "/friends/{other:uuid}/mutual_friends", friends_mutual,
+	    AUTH },
+	{ "GET", PROFILE "/friend_requests", friends_requests, AUTH },
+	{ "GET", PROFILE "/friend_suggestions", friends_suggestions, AUTH },
+	{ "GET", PROFILE "/relationships/{other:uuid}", friends_relationship,
+	    OPTIONAL },
 };
 
 const size_t routes_count = ARRAY_LEN(routes);

@@ -1,0 +1,68 @@
+/*
+ * The friend graph behind one interface with two backends: PostgreSQL
+ * tables (graph_pg.c, the default) and Neo4j.  PostgreSQL stays the source
+ * of truth for requests and friendships in both modes: friends.c runs the
+ * state machine in a PostgreSQL transaction, and the reads below come from
+ * the configured backend.
+ *
+ * Every function returns 0 on success and -1 when the backend failed (the
+ * failure is logged; callers answer 503 for Neo4j, 500 otherwise).
+ */
+#ifndef BUNNYBOOK_GRAPH_H
+#define BUNNYBOOK_GRAPH_H
+
+#include <stdbool.h>
+
+enum relationship {
+	REL_SELF,
+	REL_FRIEND,
+	REL_OUTGOING,
+	REL_INCOMING,
+	REL_NONE,
+};
+
+struct graph_person {
+	char id[37];
+	char username[33];
+	long mutual; /* mutual friend count, for suggestions */
+};
+
+/* A page of people; items is malloc'd, release with graph_page_free(). */
+struct graph_page {
+	struct graph_person *items;
+	int count;
+};
+
+struct graph_backend {
+	const char *name;
+	int (*relationship)(const char *a, const char *b, enum relationship *out);
+	int (*friend_count)(const char *id, long *out);
+	int (*mutual_count)(const char *a, const char *b, long *out);
+	/* Friends of id ordered by username, after username_gt ("" = start). */
+	int (*friends)(const char *id, const char *username_gt, int limit,
+	    struct graph_page *out);
+	int (*mutual_friends)(const char *a, const char *b,
+	    const char *username_gt, int limit, struct graph_page *out);
+	/* Pending requests to (incoming) or from id, ordered by username. */
+	int (*requests)(const char *id, bool incoming, const char *username_gt,
+	    int limit, struct graph_page *out);
+	/*
+	 * People two friendships away ranked by mutual count descending, then
+	 * username; after (after_mutual, after_username) when after_mutual
+	 * is not negative.
+	 */
+	int (*suggestions)(const char *id, long after_mutual,
+	    const char *after_username, int limit, struct graph_page *out);
+};
+
+/* The backend chosen by configuration. */
+const struct graph_backend *graph(void);
+void graph_select(const char *name);
+
+void graph_page_free(struct graph_page *page);
+
+const char *relationship_name(enum relationship rel);
+
+extern const struct graph_backend graph_pg_backend;
+
+#endif
