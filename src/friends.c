@@ -13,12 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "db.h"
 #include "graph.h"
 #include "log.h"
 #include "notifications.h"
 
 #define USERNAME_GT_MAX 32
+/* Cached lists and states; writes make them stale at once. */
+#define CACHE_TTL_S 300
+/*
+ * Suggestions also change when friends of friends change, which does not
+ * bump my generation; they are cached briefly instead.
+ */
+#define SUGGESTIONS_TTL_S 30
 
 static const char sql_lock_pair[] =
     "SELECT pg_advisory_xact_lock(hashtextextended("
@@ -216,6 +224,8 @@ change_relationship(struct request *req, const char *other_param,
 	if (apply_change(change, me, my_name, other, other_name) == -1 ||
 	    db_commit() == -1)
 		goto fail;
+	cache_bump(me);
+	cache_bump(other);
 	log_info("friendship change %d between %s and %s", (int)change, me,
 	    other);
 	http_reply_empty(req, success_status);
@@ -276,6 +286,54 @@ page_json(const struct graph_page *page, bool with_mutual)
 	return list;
 }
 
+/*
+ * Build the cache key "bb:c:KIND:ID:GEN[:ID2:GEN2]:REST" from the
+ * generations of the profiles the answer is about.
+ */
+static void
+cache_key(struct buf *key, const char *kind, const char *id, const char *id2,
+    const char *rest)
+{
+	char gen[24];
+
+	cache_generation(id, gen);
+	buf_addf(key, "bb:c:%s:%s:%s", kind, id, gen);
+	if (id2 != NULL) {
+		cache_generation(id2, gen);
+		buf_addf(key, ":%s:%s", id2, gen);
+	}
+	buf_addf(key, ":%s", rest);
+}
+
+/* Reply from the cache when key is there; true when it replied. */
+static bool
+reply_cached(struct request *req, const char *key)
+{
+	struct buf hit;
+	bool found;
+
+	buf_init(&hit);
+	found = cache_get(key, &hit);
+	if (found)
+		http_reply_body(req, 200, "application/json", hit.data,
+		    hit.len);
+	buf_free(&hit);
+	return found;
+}
+
+/* Reply with list and store its text under key. */
+static void
+reply_and_cache(struct request *req, const char *key,
+    struct json_object *list, int ttl_s)
+{
+	size_t len;
+	const char *text = json_object_to_json_string_length(list,
+	    JSON_C_TO_STRING_PLAIN, &len);
+
+	cache_set(key, text, len, ttl_s);
+	http_reply_json(req, 200, list);
+}
+
 /* 404 unless the profile of path parameter name exists. */
 static bool
 exists_or_reply(struct request *req, const char *name)
@@ -300,17 +358,28 @@ friends_list(struct request *req)
 	const char *gt;
 	int limit;
 
+	const char *id = http_route_param(req, "id");
+	struct buf key, rest;
+
 	if (http_query_string_or_reply(req, "username_gt", USERNAME_GT_MAX,
 		&gt) == -1 ||
-	    http_query_limit_or_reply(req, 20, 50, &limit) == -1 ||
-	    !exists_or_reply(req, "id"))
+	    http_query_limit_or_reply(req, 20, 50, &limit) == -1)
 		return;
-	if (graph()->friends(http_route_param(req, "id"), gt, limit, &page)) {
+	buf_init(&key);
+	buf_init(&rest);
+	buf_addf(&rest, "%d:%s", limit, gt);
+	cache_key(&key, "friends", id, NULL, rest.data);
+	buf_free(&rest);
+	if (reply_cached(req, key.data) || !exists_or_reply(req, "id"))
+		goto out;
+	if (graph()->friends(id, gt, limit, &page)) {
 		graph_failed(req);
-		return;
+		goto out;
 	}
-	http_reply_json(req, 200, page_json(&page, false));
+	reply_and_cache(req, key.data, page_json(&page, false), CACHE_TTL_S);
 	graph_page_free(&page);
+out:
+	buf_free(&key);
 }
 
 void
@@ -404,13 +473,27 @@ friends_suggestions(struct request *req)
 		    "cursor must be MUTUAL:USERNAME of the last suggestion");
 		return;
 	}
-	if (graph()->suggestions(req->profile_id, after_mutual, after_username,
-		limit, &page)) {
-		graph_failed(req);
-		return;
+	{
+		struct buf key, rest;
+
+		buf_init(&key);
+		buf_init(&rest);
+		buf_addf(&rest, "%d:%s", limit, cursor);
+		cache_key(&key, "suggestions", req->profile_id, NULL,
+		    rest.data);
+		buf_free(&rest);
+		if (!reply_cached(req, key.data)) {
+			if (graph()->suggestions(req->profile_id, after_mutual,
+				after_username, limit, &page))
+				graph_failed(req);
+			else {
+				reply_and_cache(req, key.data,
+				    page_json(&page, true), SUGGESTIONS_TTL_S);
+				graph_page_free(&page);
+			}
+		}
+		buf_free(&key);
 	}
-	http_reply_json(req, 200, page_json(&page, true));
-	graph_page_free(&page);
 }
 
 void
@@ -420,12 +503,24 @@ friends_relationship(struct request *req)
 	const char *other = http_route_param(req, "other");
 	enum relationship rel;
 	bool involved;
+	struct buf key, hit;
 
-	if (!exists_or_reply(req, "id") || !exists_or_reply(req, "other"))
-		return;
-	if (graph()->relationship(id, other, &rel) == -1) {
+	buf_init(&key);
+	buf_init(&hit);
+	cache_key(&key, "rel", id, other, "");
+	if (cache_get(key.data, &hit) && hit.len == 1 && hit.data[0] >= '0' &&
+	    hit.data[0] <= '4') {
+		rel = (enum relationship)(hit.data[0] - '0');
+	} else if (!exists_or_reply(req, "id") ||
+	    !exists_or_reply(req, "other")) {
+		goto out;
+	} else if (graph()->relationship(id, other, &rel) == -1) {
 		graph_failed(req);
-		return;
+		goto out;
+	} else {
+		char c = (char)('0' + (int)rel);
+
+		cache_set(key.data, &c, 1, CACHE_TTL_S);
 	}
 	/* Pending requests are the business of the two people only. */
 	involved = strcmp(req->profile_id, id) == 0 ||
@@ -434,4 +529,7 @@ friends_relationship(struct request *req)
 		rel = REL_NONE;
 	http_reply_json(req, 200,
 	    json_object_new_string(relationship_name(rel)));
+out:
+	buf_free(&key);
+	buf_free(&hit);
 }

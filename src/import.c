@@ -129,6 +129,11 @@ import_graph(const struct config *cfg, const char *path)
 		return -1;
 	}
 	db_configure(cfg);
+	/* Batches may run longer than a request is allowed to. */
+	if (db_command("SET statement_timeout = 0", 0, NULL, NULL) == -1) {
+		fclose(f);
+		return -1;
+	}
 	buf_init(&batch.a);
 	buf_init(&batch.b);
 	buf_init(&batch.ids);

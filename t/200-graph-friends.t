@@ -191,4 +191,16 @@ for my $gt ("'", '%', '_', '\\', "a' OR 1=1 --", '}) MATCH (n) DETACH DELETE n /
 is(api(GET => path($A) . '/friends?username_gt=%FF')->{status}, 422, 'invalid UTF-8 username_gt is 422');
 is(api(GET => path($A) . '/friends?username_gt=' . ('a' x 40))->{status}, 422, 'long username_gt is 422');
 
+# Cached answers follow every write, and the cache Redis is optional.
+my $before = api(GET => path($A) . '/friends')->{body};
+$A->{c}->request(DELETE => path($A) . "/friends/$B->{id}");
+is(scalar @{ api(GET => path($A) . '/friends')->{body} }, @$before - 1, 'cached friend list follows an unfriend');
+is(rel($A, $B), 'NONE', 'cached relationship follows an unfriend');
+Bunny::service(stop => 'redis-cache');
+is(api(GET => path($A) . '/friends')->{status}, 200, 'friend list works without the cache Redis');
+is(rel($A, $C), 'FRIEND', 'relationship works without the cache Redis');
+befriend($A, $B);
+Bunny::service(start => 'redis-cache');
+is(scalar @{ api(GET => path($A) . '/friends')->{body} }, scalar @$before, 'a write made while the cache was down shows after it returns');
+
 done_testing();
