@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "graph.h"
 #include "log.h"
 #include "password.h"
 #include "ratelimit.h"
@@ -130,6 +131,7 @@ insert_profile(struct request *req, const char *username, const char *email,
 	json_object_object_add(body, "role",
 	    json_object_new_string(PQgetvalue(res, 0, 3)));
 	log_info("profile %s registered", PQgetvalue(res, 0, 0));
+	graph_changed(PQgetvalue(res, 0, 0), NULL);
 	PQclear(res);
 	http_reply_json(req, 201, body);
 }

@@ -20,7 +20,7 @@
 #define BUNNYBOOK_SCHEMA_DIR "/usr/local/share/bunnybook/schema"
 #endif
 
-enum config_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_LEVEL };
+enum config_type { CFG_STRING, CFG_INT, CFG_BOOL, CFG_LEVEL, CFG_GRAPH };
 
 struct config_key {
 	const char *name;
@@ -104,6 +104,24 @@ static const struct config_key keys[] = {
 	    false, "failed logins per client address within the window before 429" },
 	{ "login_failure_window_s", CFG_INT, OFF(login_failure_window_s), "900",
 	    10, 86400, "seconds", false, "window of the login failure counters" },
+	{ "graph_backend", CFG_GRAPH, OFF(graph_backend), "postgres", 0, 0,
+	    "postgres|neo4j", false,
+	    "where friend-graph reads come from; PostgreSQL stays the source "
+	    "of truth" },
+	{ "neo4j_url", CFG_STRING, OFF(neo4j_url), "http://127.0.0.1:7474", 0,
+	    0, "http://host:port", false, "Neo4j HTTP server" },
+	{ "neo4j_path", CFG_STRING, OFF(neo4j_path),
+	    "/db/data/transaction/commit", 0, 0, "path", false,
+	    "transactional endpoint: /db/data/transaction/commit on 3.x, "
+	    "/db/neo4j/tx/commit on 4.x and 5.x" },
+	{ "neo4j_user", CFG_STRING, OFF(neo4j_user), "neo4j", 0, 0, "name",
+	    false, "Neo4j user for Basic auth; empty for none" },
+	{ "neo4j_password", CFG_STRING, OFF(neo4j_password), "", 0, 0,
+	    "password", true, "Neo4j password" },
+	{ "neo4j_timeout_ms", CFG_INT, OFF(neo4j_timeout_ms), "3000", 50,
+	    60000, "milliseconds", false, "connect and total timeout of a Neo4j call" },
+	{ "neo4j_retries", CFG_INT, OFF(neo4j_retries), "2", 0, 5, "retries",
+	    false, "retries of a Neo4j call after a transient error" },
 };
 
 static void
@@ -185,6 +203,16 @@ set_value(struct config *cfg, const struct config_key *k, const char *value,
 			    "true or false", where, shown, k->name);
 			return -1;
 		}
+		return 0;
+	case CFG_GRAPH:
+		if (strcmp(value, "postgres") != 0 && strcmp(value, "neo4j") != 0) {
+			set_error(err, errlen,
+			    "%s: invalid value \"%s\" for key %s: expected "
+			    "postgres or neo4j", where, shown, k->name);
+			return -1;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = xstrdup(value);
 		return 0;
 	case CFG_LEVEL:
 		if (strcmp(value, "debug") != 0 && strcmp(value, "info") != 0 &&
@@ -338,7 +366,8 @@ config_free(struct config *cfg)
 	for (i = 0; i < ARRAY_LEN(keys); i++) {
 		char *field = (char *)cfg + keys[i].offset;
 
-		if (keys[i].type == CFG_STRING || keys[i].type == CFG_LEVEL) {
+		if (keys[i].type == CFG_STRING || keys[i].type == CFG_LEVEL ||
+		    keys[i].type == CFG_GRAPH) {
 			char **s = (char **)(void *)field;
 
 			if (*s != NULL && keys[i].secret)

@@ -40,6 +40,13 @@ struct config {
 	int login_max_failures_per_account;
 	int login_max_failures_per_address;
 	int login_failure_window_s;
+	char *graph_backend;
+	char *neo4j_url;
+	char *neo4j_path;
+	char *neo4j_user;
+	char *neo4j_password;
+	int neo4j_timeout_ms;
+	int neo4j_retries;
 };
 
 /*

@@ -226,6 +226,7 @@ change_relationship(struct request *req, const char *other_param,
 		goto fail;
 	cache_bump(me);
 	cache_bump(other);
+	graph_changed(me, other);
 	log_info("friendship change %d between %s and %s", (int)change, me,
 	    other);
 	http_reply_empty(req, success_status);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph_neo4j.h"
+
 static const struct graph_backend *current = &graph_pg_backend;
 
 const struct graph_backend *
@@ -17,8 +19,32 @@ graph(void)
 void
 graph_select(const char *name)
 {
-	(void)name;
-	current = &graph_pg_backend;
+	current = strcmp(name, "neo4j") == 0 ? &graph_neo4j_backend
+					     : &graph_pg_backend;
+}
+
+bool
+graph_is_neo4j(void)
+{
+	return current == &graph_neo4j_backend;
+}
+
+void
+graph_changed(const char *a, const char *b)
+{
+	if (!graph_is_neo4j())
+		return;
+	if (b != NULL)
+		graph_neo4j_mirror_pair(a, b);
+	else
+		graph_neo4j_mirror_profile(a);
+}
+
+void
+graph_before_read(void)
+{
+	if (graph_is_neo4j())
+		graph_neo4j_replay();
 }
 
 void

@@ -57,7 +57,18 @@ struct graph_backend {
 
 /* The backend chosen by configuration. */
 const struct graph_backend *graph(void);
+/* Select "postgres" or "neo4j"; the worker calls it at start. */
 void graph_select(const char *name);
+bool graph_is_neo4j(void);
+
+/*
+ * After a committed change of the pair (a, b), or of a new profile
+ * (b NULL): mirror it into Neo4j when that backend is selected.
+ */
+void graph_changed(const char *a, const char *b);
+
+/* Before serving a graph read: replay mirrors that failed earlier. */
+void graph_before_read(void);
 
 void graph_page_free(struct graph_page *page);
 

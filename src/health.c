@@ -6,6 +6,8 @@
 #include "health.h"
 
 #include "db.h"
+#include "graph.h"
+#include "graph_neo4j.h"
 #include "kv.h"
 #include "rt.h"
 
@@ -42,6 +44,8 @@ health_ready(struct request *req)
 	check(checks, &down, kv_name(KV_CACHE), kv_ping(KV_CACHE));
 	check(checks, &down, kv_name(KV_PUBSUB), kv_ping(KV_PUBSUB));
 	check(checks, &down, "nchan", rt_publisher_ping());
+	if (graph_is_neo4j())
+		check(checks, &down, "neo4j", graph_neo4j_ping());
 
 	if (down.len == 0) {
 		body = json_object_new_object();

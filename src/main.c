@@ -12,13 +12,17 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "db.h"
+#include "graph_neo4j.h"
 #include "import.h"
+#include "neo4j_http.h"
 #include "migrate.h"
 #include "router.h"
 #include "routes.h"
 #include "token.h"
 
 #define EXIT_CONFIG 2
+#define SYNC_TIMEOUT_MS (10 * 60 * 1000)
 
 static void
 usage(FILE *out)
@@ -30,6 +34,7 @@ usage(FILE *out)
 	    "  serve          run the FastCGI worker pool (the default)\n"
 	    "  migrate        apply pending schema migrations and exit\n"
 	    "  check-config   validate the configuration and exit\n"
+	    "  graph-sync     rebuild the Neo4j graph from PostgreSQL\n"
 	    "  import-graph FILE\n"
 	    "                 load an edge list (\"A B\" per line) as profiles\n"
 	    "                 and friendships\n"
@@ -64,6 +69,38 @@ check_startup(const struct config *cfg, bool need_key)
 		return -1;
 	}
 	return 0;
+}
+
+/* `graph-sync`: rebuild Neo4j from PostgreSQL. */
+static int
+sync_neo4j(const struct config *cfg)
+{
+	int rc;
+
+	if (strcmp(cfg->graph_backend, "neo4j") != 0) {
+		fprintf(stderr, "bunnybookd: graph-sync needs graph_backend = "
+				"neo4j\n");
+		return -1;
+	}
+	db_configure(cfg);
+	/* Whole-graph statements need far longer than a request's call. */
+	graph_neo4j_configure_timeout(cfg, SYNC_TIMEOUT_MS);
+	rc = graph_neo4j_sync_all();
+	db_close();
+	neo4j_close();
+	return rc;
+}
+
+/* Migrations of the Neo4j side: the uniqueness constraint. */
+static int
+neo4j_constraint(const struct config *cfg)
+{
+	int rc;
+
+	graph_neo4j_configure(cfg);
+	rc = graph_neo4j_create_constraint();
+	neo4j_close();
+	return rc;
 }
 
 int
@@ -127,9 +164,19 @@ main(int argc, char **argv)
 	if (strcmp(command, "serve") == 0)
 		rc = master_run(&cfg, path, path_required);
 	else if (strcmp(command, "migrate") == 0)
-		rc = migrate_run(&cfg) == 0 ? 0 : 1;
+		rc = migrate_run(&cfg) == 0 &&
+			(strcmp(cfg.graph_backend, "neo4j") != 0 ||
+			    neo4j_constraint(&cfg) == 0)
+		    ? 0
+		    : 1;
 	else if (strcmp(command, "import-graph") == 0)
-		rc = import_graph(&cfg, argument) == 0 ? 0 : 1;
+		rc = import_graph(&cfg, argument) == 0 &&
+			(strcmp(cfg.graph_backend, "neo4j") != 0 ||
+			    sync_neo4j(&cfg) == 0)
+		    ? 0
+		    : 1;
+	else if (strcmp(command, "graph-sync") == 0)
+		rc = sync_neo4j(&cfg) == 0 ? 0 : 1;
 	else if (strcmp(command, "check-config") == 0)
 		rc = 0;
 	else {

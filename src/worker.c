@@ -16,6 +16,9 @@
 
 #include "auth.h"
 #include "db.h"
+#include "graph.h"
+#include "graph_neo4j.h"
+#include "neo4j_http.h"
 #include "http.h"
 #include "kv.h"
 #include "log.h"
@@ -100,6 +103,8 @@ dispatch(struct request *req)
 	if ((route->flags & ROUTE_JSON_BODY) &&
 	    http_read_json_or_reply(req, config->max_body_bytes) == -1)
 		return;
+	/* Mirrors into Neo4j that failed earlier go first. */
+	graph_before_read();
 	route->handler(req);
 	/* A handler that forgot to close its transaction must not leak it. */
 	db_rollback();
@@ -128,6 +133,8 @@ open_connections(const struct config *cfg)
 	db_configure(cfg);
 	kv_configure(cfg);
 	rt_configure(cfg);
+	graph_select(cfg->graph_backend);
+	graph_neo4j_configure(cfg);
 }
 
 static void
@@ -136,6 +143,7 @@ close_connections(void)
 	db_close();
 	kv_close();
 	rt_close();
+	neo4j_close();
 }
 
 /* Compute the dummy password hash now, not during the first login. */

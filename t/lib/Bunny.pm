@@ -90,8 +90,10 @@ sub worker_pids {
 		open my $fh, '<', "/proc/$pid/stat" or next;
 		my $stat = <$fh>;
 		close $fh;
-		next unless defined $stat && $stat =~ /\)\s+\S+\s+(\d+)/;
-		push @pids, $pid + 0 if $1 == $parent;
+		# Fields after the command: state, parent pid.  A zombie
+		# (state Z) has died and only waits to be reaped.
+		next unless defined $stat && $stat =~ /\)\s+(\S)\s+(\d+)/;
+		push @pids, $pid + 0 if $2 == $parent && $1 ne 'Z';
 	}
 	closedir $dh;
 	@pids = sort { $a <=> $b } @pids;
