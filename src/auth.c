@@ -60,6 +60,21 @@ static const char sql_sessions_revoke_others[] =
 static const char sql_sessions_purge[] =
     "DELETE FROM sessions WHERE profile_id = $1 AND (expires_at < now()"
     " OR revoked_at < now() - interval '1 day')";
+/* Everyone's old rows, a bounded batch at a time. */
+static const char sql_sessions_purge_all[] =
+    "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions"
+    " WHERE expires_at < now() - interval '1 day'"
+    " OR revoked_at < now() - interval '1 day' LIMIT 1000)";
+
+/* A random number from 0 to 99. */
+static int
+random_percent(void)
+{
+	unsigned char byte = 0;
+
+	token_random(&byte, 1);
+	return byte % 100;
+}
 
 static long long
 now_seconds(void)
@@ -310,8 +325,14 @@ auth_start_session(struct request *req, const char *profile_id,
 	snprintf(ttl, sizeof(ttl), "%d", cfg->refresh_token_ttl_s);
 	user_agent(req, ua);
 
-	/* Old rows of this person go first; it keeps the table small. */
+	/*
+	 * Old rows of this person go first; about one login in a hundred
+	 * also purges a batch of everyone's, so people who never log in
+	 * again do not leave their sessions behind.
+	 */
 	db_command(sql_sessions_purge, 1, purge, NULL);
+	if (random_percent() == 0)
+		db_command(sql_sessions_purge_all, 0, NULL, NULL);
 	if (db_begin() == -1)
 		goto fail;
 	res = db_exec(sql_session_create, 4, params, NULL);

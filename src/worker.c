@@ -117,12 +117,12 @@ serve_one(FCGX_Request *fcgi)
 
 	if (http_request_begin(&req, fcgi) == 0)
 		dispatch(&req);
-	/* 503 is an expected answer while a dependency is down. */
+	/* 503 is an expected response while a dependency is down. */
 	if (req.status >= 500 && req.status != 503)
-		log_error("%s %s answered %d", req.method, req.path,
+		log_error("%s %s returned %d", req.method, req.path,
 		    req.status);
 	else
-		log_debug("%s %s answered %d in %lld us", req.method, req.path,
+		log_debug("%s %s returned %d in %lld us", req.method, req.path,
 		    req.status, clock_us() - req.started_us);
 	http_request_end(&req);
 }

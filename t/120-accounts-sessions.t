@@ -129,4 +129,13 @@ is($lose->request(GET => '/api/sessions')->{status}, 401, 'other sessions are re
 is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 401, 'old password no longer works');
 is(api(POST => '/api/login', { email => $u->{email}, password => 'new-carrots-1' })->{status}, 200, 'new password works');
 
+# Expired and long-revoked sessions are purged at the next login.
+my $p = register_user();
+my $old = login_user($p);
+my ($old_sid) = map { $_->{id} } grep { $_->{current} } @{ $old->request(GET => '/api/sessions')->{body} };
+sql("UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE id = '$old_sid'");
+login_user($p);
+is(sql("SELECT count(*) FROM sessions WHERE id = '$old_sid'"), 0, 'an expired session is purged at the next login');
+is(sql("SELECT count(*) FROM refresh_tokens WHERE session_id = '$old_sid'"), 0, 'its refresh tokens go with it');
+
 done_testing();
