@@ -18,6 +18,7 @@
 #include "graph.h"
 #include "log.h"
 #include "notifications.h"
+#include "rt.h"
 
 #define USERNAME_GT_MAX 32
 /* Cached lists and states; writes make them stale at once. */
@@ -148,6 +149,50 @@ notify_accepted(const char *me, const char *my_name, const char *requester)
 	return notifications_store(requester, "NEW_FRIEND", payload);
 }
 
+/* A stream event naming one person: {profileId, username?}. */
+static struct json_object *
+person_event(const char *id, const char *username, bool with_chat)
+{
+	struct json_object *data = json_object_new_object();
+
+	/* TODO: carry the private conversation's id once chat exists. */
+	if (with_chat)
+		json_object_object_add(data, "chatGroupId", NULL);
+	json_object_object_add(data, "profileId", json_object_new_string(id));
+	if (username != NULL)
+		json_object_object_add(data, "username",
+		    json_object_new_string(username));
+	return data;
+}
+
+/* Queue the stream events of a change; they go out after the commit. */
+static void
+announce_change(enum change change, const char *me, const char *my_name,
+    const char *other, const char *other_name)
+{
+	switch (change) {
+	case SEND:
+		rt_defer(other, true, "friend_request",
+		    person_event(me, my_name, false));
+		break;
+	case ACCEPT:
+		rt_defer(other, true, "add_friend",
+		    person_event(me, my_name, true));
+		rt_defer(me, true, "add_friend",
+		    person_event(other, other_name, true));
+		break;
+	case UNFRIEND:
+		rt_defer(other, true, "remove_friend",
+		    person_event(me, NULL, false));
+		rt_defer(me, true, "remove_friend",
+		    person_event(other, NULL, false));
+		break;
+	case CANCEL:
+	case REJECT:
+		break;
+	}
+}
+
 /* The writes of one change, inside the locked transaction. */
 static int
 apply_change(enum change change, const char *me, const char *my_name,
@@ -227,6 +272,7 @@ change_relationship(struct request *req, const char *other_param,
 	cache_bump(me);
 	cache_bump(other);
 	graph_changed(me, other);
+	announce_change(change, me, my_name, other, other_name);
 	log_info("friendship change %d between %s and %s", (int)change, me,
 	    other);
 	http_reply_empty(req, success_status);

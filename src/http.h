@@ -83,6 +83,14 @@ int http_query_limit_or_reply(struct request *req, int def, int max, int *out);
 int http_query_string_or_reply(struct request *req, const char *name,
     size_t max_chars, const char **out);
 
+/*
+ * Read a time query parameter in the API's format
+ * (2026-12-04T19:22:22.123Z, milliseconds optional).  *out is NULL when
+ * absent.  Returns -1 after replying 422 when malformed.
+ */
+int http_query_time_or_reply(struct request *req, const char *name,
+    const char **out);
+
 void http_add_header(struct request *req, const char *name, const char *value);
 /* Reply with a JSON value; takes ownership of value. */
 void http_reply_json(struct request *req, int status, struct json_object *value);

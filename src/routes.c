@@ -8,6 +8,8 @@
 #include "avatar_routes.h"
 #include "friends.h"
 #include "health.h"
+#include "notifications.h"
+#include "realtime.h"
 #include "profiles.h"
 #include "util.h"
 
@@ -49,6 +51,12 @@ const struct route routes[] = {
 	{ "GET", PROFILE "/friend_suggestions", friends_suggestions, AUTH },
 	{ "GET", PROFILE "/relationships/{other:uuid}", friends_relationship,
 	    OPTIONAL },
+
+	{ "GET", "/rt", realtime_subscribe, AUTH },
+	{ "GET", PROFILE "/notifications", notifications_list, AUTH },
+	{ "GET", PROFILE "/notifications/unread_count",
+	    notifications_unread_count, AUTH },
+	{ "PATCH", PROFILE "/notifications", notifications_mark, AUTH | JSON },
 };
 
 const size_t routes_count = ARRAY_LEN(routes);

@@ -6,11 +6,25 @@
 #include "rt.h"
 
 #include <curl/curl.h>
+#include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kv.h"
 #include "log.h"
 #include "util.h"
+
+/* Events waiting for the request's commit. */
+struct deferred {
+	char profile_id[37];
+	bool durable;
+	char *type;
+	struct json_object *data;
+};
+
+static struct deferred *queue;
+static size_t queue_len, queue_cap;
 
 static CURL *curl;
 static char *socket_path;
@@ -131,4 +145,97 @@ rt_publisher_ping(void)
 	 */
 	status = perform("status check", "/pub/u/readiness-probe");
 	return status == 200 || status == 404;
+}
+
+/* The profile's next sequence number, or -1 when Redis is unreachable. */
+static long long
+next_seq(const char *profile_id)
+{
+	char key[64];
+	const char *argv[] = { "INCR", key };
+	redisReply *r;
+	long long seq = -1;
+
+	snprintf(key, sizeof(key), "bb:seq:%s", profile_id);
+	r = kv_commandv(KV_PUBSUB, 2, argv);
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		seq = r->integer;
+	if (r != NULL)
+		freeReplyObject(r);
+	return seq;
+}
+
+int
+rt_publish(const char *profile_id, bool durable, const char *type,
+    struct json_object *data)
+{
+	struct json_object *event = json_object_new_object();
+	char path[64];
+	const char *text;
+	size_t len;
+	int status;
+
+	json_object_object_add(event, "type", json_object_new_string(type));
+	if (durable) {
+		long long seq = next_seq(profile_id);
+
+		if (seq < 0) {
+			log_warn("event %s for profile %s not published: no "
+				 "sequence number", type, profile_id);
+			json_object_put(event);
+			json_object_put(data);
+			return -1;
+		}
+		json_object_object_add(event, "seq", json_object_new_int64(seq));
+	}
+	json_object_object_add(event, "data", data);
+	snprintf(path, sizeof(path), "/pub/%c/%s", durable ? 'u' : 'e',
+	    profile_id);
+	text = json_object_to_json_string_length(event,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	status = rt_post(path, text, len);
+	json_object_put(event);
+	return status >= 200 && status < 300 ? 0 : -1;
+}
+
+void
+rt_defer(const char *profile_id, bool durable, const char *type,
+    struct json_object *data)
+{
+	struct deferred *d;
+
+	if (queue_len == queue_cap) {
+		queue_cap = queue_cap ? queue_cap * 2 : 8;
+		queue = xrealloc(queue, queue_cap * sizeof(*queue));
+	}
+	d = &queue[queue_len++];
+	snprintf(d->profile_id, sizeof(d->profile_id), "%s", profile_id);
+	d->durable = durable;
+	d->type = xstrdup(type);
+	d->data = data;
+}
+
+void
+rt_flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < queue_len; i++) {
+		rt_publish(queue[i].profile_id, queue[i].durable, queue[i].type,
+		    queue[i].data);
+		free(queue[i].type);
+	}
+	queue_len = 0;
+}
+
+void
+rt_discard(void)
+{
+	size_t i;
+
+	for (i = 0; i < queue_len; i++) {
+		json_object_put(queue[i].data);
+		free(queue[i].type);
+	}
+	queue_len = 0;
 }

@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+struct json_object;
+
 void rt_configure(const struct config *cfg);
 void rt_close(void);
 
@@ -20,6 +22,25 @@ void rt_close(void);
  * Returns the HTTP status, or -1 when nginx could not be reached.
  */
 int rt_post(const char *path, const char *body, size_t len);
+
+/*
+ * Publish one event {"type", "seq", "data"} to a profile's stream now.
+ * Durable events go to the buffered channel with the profile's next
+ * sequence number; others (typing) to the unbuffered one without seq.
+ * Takes ownership of data.  Returns 0, or -1 after logging.
+ */
+int rt_publish(const char *profile_id, bool durable, const char *type,
+    struct json_object *data);
+
+/*
+ * Queue an event until the request's writes are committed: the worker
+ * calls rt_flush() after a handler that succeeded and rt_discard() after
+ * one that failed, so nobody hears of a change that was rolled back.
+ */
+void rt_defer(const char *profile_id, bool durable, const char *type,
+    struct json_object *data);
+void rt_flush(void);
+void rt_discard(void);
 
 /* True when the publisher server and nchan's Redis answer (readiness). */
 bool rt_publisher_ping(void);

@@ -108,6 +108,11 @@ dispatch(struct request *req)
 	route->handler(req);
 	/* A handler that forgot to close its transaction must not leak it. */
 	db_rollback();
+	/* Events go out only for changes that were committed. */
+	if (req->status < 400)
+		rt_flush();
+	else
+		rt_discard();
 }
 
 static void

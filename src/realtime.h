@@ -1,0 +1,16 @@
+/*
+ * GET /rt: the entry of a tab's event stream.
+ */
+#ifndef BUNNYBOOK_REALTIME_H
+#define BUNNYBOOK_REALTIME_H
+
+#include "http.h"
+
+/*
+ * Authenticate the stream request and hand it to nginx's internal nchan
+ * subscriber location for the caller's own channels, keeping the query
+ * string (it carries the resume id).
+ */
+void realtime_subscribe(struct request *req);
+
+#endif
