@@ -204,17 +204,25 @@ failure_keys(const struct request *req, const char *email, char account[96],
 	    auth_client_address(req));
 }
 
+/*
+ * Count this attempt against both limits before any hashing, so that
+ * parallel guesses cannot all pass a check made before the count.  A
+ * success takes its count back (see login_succeeded).
+ */
 static bool
 throttled_or_reply(struct request *req, const char *account,
     const char *address)
 {
 	const struct config *cfg = worker_config();
-	int wait = ratelimit_blocked(account, cfg->login_max_failures_per_account);
+	int window = cfg->login_failure_window_s;
+	int wait = ratelimit_hit(account, cfg->login_max_failures_per_account,
+	    window);
+	int wait_address = ratelimit_hit(address,
+	    cfg->login_max_failures_per_address, window);
 	char seconds[16];
 
-	if (wait == 0)
-		wait = ratelimit_blocked(address,
-		    cfg->login_max_failures_per_address);
+	if (wait_address > wait)
+		wait = wait_address;
 	if (wait == 0)
 		return false;
 	snprintf(seconds, sizeof(seconds), "%d", wait);
@@ -225,14 +233,18 @@ throttled_or_reply(struct request *req, const char *account,
 }
 
 static void
-login_failed(struct request *req, const char *account, const char *address)
+login_failed(struct request *req)
 {
-	int window = worker_config()->login_failure_window_s;
-
-	ratelimit_count(account, window);
-	ratelimit_count(address, window);
 	http_error(req, 401, "Unauthorized", NULL,
 	    "wrong e-mail address or password");
+}
+
+/* A success resets the account's failures and is no failure of the address. */
+static void
+login_succeeded(const char *account, const char *address)
+{
+	ratelimit_reset(account);
+	ratelimit_undo(address);
 }
 
 /* Replace a hash made with a lower cost than configured. */
@@ -286,19 +298,19 @@ accounts_login(struct request *req)
 	if (PQntuples(res) == 0) {
 		PQclear(res);
 		password_dummy_verify(password, password_len, &cost);
-		login_failed(req, account, address);
+		login_failed(req);
 		goto out;
 	}
 	if (!password_verify(PQgetvalue(res, 0, 2), password, password_len)) {
 		PQclear(res);
-		login_failed(req, account, address);
+		login_failed(req);
 		goto out;
 	}
 	snprintf(profile_id, sizeof(profile_id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(username, sizeof(username), "%s", PQgetvalue(res, 0, 1));
 	upgrade_hash(profile_id, password, password_len, PQgetvalue(res, 0, 2));
 	PQclear(res);
-	ratelimit_reset(account);
+	login_succeeded(account, address);
 	auth_start_session(req, profile_id, username);
 out:
 	free(email);

@@ -4,10 +4,11 @@
  * cross-site checks around them.  Passwords and the account routes live
  * in accounts.c; token encoding lives in token.c.
  *
- * Revocation reaches access tokens through the pub/sub Redis: revoking a
- * session sets bb:revoked:<session id> for longer than an access token
- * lives, and every authenticated request reads that key (one round trip).
- * When Redis does not answer, the session row in PostgreSQL decides.
+ * Every authenticated request checks that its session is still live:
+ * one EXISTS of bb:live:<session id> in the pub/sub Redis, a verdict kept
+ * for a minute, or the session row in PostgreSQL when the verdict is
+ * missing.  Revoking a session updates the row and deletes the verdict,
+ * so its access tokens stop working at the next request.
  */
 #include "auth.h"
 
@@ -22,7 +23,10 @@
 #include "token.h"
 #include "worker.h"
 
-#define REVOKED_PREFIX "bb:revoked:"
+#define LIVE_PREFIX "bb:live:"
+/* How long a "session is live" verdict may be reused without PostgreSQL. */
+#define LIVE_CACHE_TTL_S 60
+#define LIVE_CACHE_TTL	 "60"
 
 static const char sql_session_live[] =
     "SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
@@ -30,7 +34,7 @@ static const char sql_session_live[] =
 static const char sql_session_create[] =
     "INSERT INTO sessions (profile_id, expires_at, user_agent, ip)"
     " VALUES ($1, now() + make_interval(secs => $2::int), $3, $4)"
-    " RETURNING id, extract(epoch FROM expires_at)::bigint";
+    " RETURNING id, floor(extract(epoch FROM expires_at))::bigint";
 static const char sql_token_insert[] =
     "INSERT INTO refresh_tokens (token_hash, session_id) VALUES ($1, $2)";
 static const char sql_token_lookup[] =
@@ -38,7 +42,7 @@ static const char sql_token_lookup[] =
     "  rt.rotated_at IS NOT NULL,"
     "  rt.rotated_at > now() - make_interval(secs => $2::int),"
     "  s.revoked_at IS NOT NULL OR s.expires_at <= now(),"
-    "  extract(epoch FROM s.expires_at)::bigint"
+    "  floor(extract(epoch FROM s.expires_at))::bigint"
     " FROM refresh_tokens rt"
     " JOIN sessions s ON s.id = rt.session_id"
     " JOIN profiles p ON p.id = s.profile_id"
@@ -119,7 +123,26 @@ find_token(struct request *req, struct buf *storage, bool *from_cookie,
 	return storage->data;
 }
 
-/* True when the session may still be used; Redis first, then PostgreSQL. */
+/* Cache the verdict that a session is live, for LIVE_CACHE_TTL_S. */
+static void
+remember_live(const char *session_id)
+{
+	char key[64];
+	const char *argv[] = { "SET", key, "1", "EX", LIVE_CACHE_TTL };
+	redisReply *reply;
+
+	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
+	reply = kv_commandv(KV_PUBSUB, 5, argv);
+	if (reply != NULL)
+		freeReplyObject(reply);
+}
+
+/*
+ * True when the session may still be used.  A recent "live" verdict in
+ * Redis answers without PostgreSQL; its absence (expired, never set, or
+ * a Redis that restarted empty) means asking PostgreSQL, so losing Redis
+ * can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
+ */
 static bool
 session_live(const char *session_id)
 {
@@ -130,18 +153,25 @@ session_live(const char *session_id)
 	PGresult *res;
 	bool live;
 
-	snprintf(key, sizeof(key), REVOKED_PREFIX "%s", session_id);
+	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
 	reply = kv_commandv(KV_PUBSUB, 2, argv);
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
-		live = reply->integer == 0;
+	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+	    reply->integer == 1) {
 		freeReplyObject(reply);
-		return live;
+		return true;
 	}
 	if (reply != NULL)
 		freeReplyObject(reply);
 	res = db_exec(sql_session_live, 1, params, NULL);
 	live = res != NULL && PQntuples(res) == 1;
 	PQclear(res);
+	/*
+	 * NOTE: a logout between the query above and this SET leaves a
+	 * stale verdict, so such a race can keep a revoked session usable
+	 * for up to LIVE_CACHE_TTL_S.
+	 */
+	if (live)
+		remember_live(session_id);
 	return live;
 }
 
@@ -448,25 +478,20 @@ fail:
 	http_internal_error(req);
 }
 
-/* Tell every worker through Redis that session_id is revoked. */
+/* Drop the cached "live" verdict of a revoked session. */
 static void
-mark_revoked(const char *session_id)
+forget_live(const char *session_id)
 {
-	char key[64], ttl[16];
-	const char *argv[] = { "SET", key, "1", "EX", ttl };
+	char key[64];
+	const char *argv[] = { "DEL", key };
 	redisReply *reply;
 
-	snprintf(key, sizeof(key), REVOKED_PREFIX "%s", session_id);
-	/* Outlive every access token that may name the session. */
-	snprintf(ttl, sizeof(ttl), "%d",
-	    worker_config()->access_token_ttl_s + 120);
-	reply = kv_commandv(KV_PUBSUB, 5, argv);
+	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
+	reply = kv_commandv(KV_PUBSUB, 2, argv);
 	if (reply == NULL) {
-		/* TODO: access tokens of this session stay valid until
-		 * they expire when Redis missed the mark and answers later;
-		 * a replay of recent revocations would close that gap. */
-		log_error("could not mark session %s revoked in Redis",
-		    session_id);
+		log_error("could not drop the live mark of revoked session %s; "
+			  "its access tokens stay valid for up to %s s",
+		    session_id, LIVE_CACHE_TTL);
 		return;
 	}
 	freeReplyObject(reply);
@@ -479,7 +504,7 @@ auth_revoke_session(const char *session_id)
 
 	if (db_command(sql_session_revoke, 1, params, NULL) == -1)
 		return -1;
-	mark_revoked(session_id);
+	forget_live(session_id);
 	return 0;
 }
 
@@ -493,7 +518,7 @@ auth_revoke_other_sessions(const char *profile_id, const char *keep_session_id)
 	if (res == NULL)
 		return -1;
 	for (i = 0; i < PQntuples(res); i++)
-		mark_revoked(PQgetvalue(res, i, 0));
+		forget_live(PQgetvalue(res, i, 0));
 	PQclear(res);
 	return 0;
 }

@@ -388,11 +388,9 @@ config_print_help(FILE *out)
 	for (i = 0; i < ARRAY_LEN(keys); i++) {
 		const struct config_key *k = &keys[i];
 
-		fprintf(out, "  %-24s %s\n", k->name, k->help);
-		fprintf(out, "  %-24s default: %s; unit: %s\n", "",
-		    k->secret ? (k->def[0] ? "(secret)" : "(empty)")
-			      : (k->def[0] ? k->def : "(empty)"),
-		    k->unit);
+		fprintf(out, "  %s\n      %s\n", k->name, k->help);
+		fprintf(out, "      default: %s; unit: %s\n",
+		    k->def[0] ? k->def : "(empty)", k->unit);
 	}
 }
 
@@ -409,4 +407,88 @@ config_worker_count(const struct config *cfg)
 	if (cores > 64)
 		cores = 64;
 	return (int)cores * 2;
+}
+
+/* "host:port" with a port from 1 to 65535. */
+static bool
+host_port_valid(const char *s)
+{
+	const char *colon = strrchr(s, ':');
+	long port;
+	char *end;
+
+	if (colon == NULL || colon == s)
+		return false;
+	port = strtol(colon + 1, &end, 10);
+	return colon[1] != '\0' && *end == '\0' && port >= 1 && port <= 65535;
+}
+
+/* "unix:/absolute/path" or "host:port". */
+static bool
+redis_address_valid(const char *s)
+{
+	if (strncmp(s, "unix:/", 6) == 0)
+		return true;
+	return host_port_valid(s);
+}
+
+/* scheme://host[:port] with no path, as browsers send in Origin. */
+static bool
+origin_valid(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else
+		return false;
+	if (*host == '\0' || strchr(host, '/') != NULL)
+		return false;
+	for (; *host; host++)
+		if (!isalnum((unsigned char)*host) && strchr(".-:[]", *host) == NULL)
+			return false;
+	return true;
+}
+
+int
+config_check_serve(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->listen[0] != '/' && !host_port_valid(cfg->listen)) {
+		set_error(err, errlen, "invalid value \"%s\" for key listen: "
+		    "expected an absolute unix socket path or host:port with a "
+		    "port from 1 to 65535", cfg->listen);
+		return -1;
+	}
+	if (!redis_address_valid(cfg->cache_redis) ||
+	    !redis_address_valid(cfg->pubsub_redis)) {
+		set_error(err, errlen, "invalid value \"%s\" for key %s: "
+		    "expected host:port or unix:/path",
+		    redis_address_valid(cfg->cache_redis) ? cfg->pubsub_redis
+							  : cfg->cache_redis,
+		    redis_address_valid(cfg->cache_redis) ? "pubsub_redis"
+							  : "cache_redis");
+		return -1;
+	}
+	if (strncmp(cfg->nchan_publisher, "unix:/", 6) != 0 &&
+	    strncmp(cfg->nchan_publisher, "http://", 7) != 0) {
+		set_error(err, errlen, "invalid value \"%s\" for key "
+		    "nchan_publisher: expected unix:/path or http://host:port",
+		    cfg->nchan_publisher);
+		return -1;
+	}
+	if (!origin_valid(cfg->site_origin)) {
+		set_error(err, errlen, "invalid value \"%s\" for key "
+		    "site_origin: expected scheme://host[:port] without a path "
+		    "or trailing slash", cfg->site_origin);
+		return -1;
+	}
+	if (strlen(cfg->jwt_key) < 32) {
+		set_error(err, errlen, "jwt_key is %s: it must be at least 32 "
+		    "bytes of random data (for example: head -c 48 /dev/urandom "
+		    "| base64)", cfg->jwt_key[0] ? "too short" : "not set");
+		return -1;
+	}
+	return 0;
 }

@@ -59,6 +59,12 @@ int config_load(struct config *cfg, const char *path, bool path_required,
     char *err, size_t errlen);
 void config_free(struct config *cfg);
 
+/*
+ * Check what the table cannot: addresses, the site origin and the JWT key
+ * needed to serve.  Returns 0, or -1 with a one-line message in err.
+ */
+int config_check_serve(const struct config *cfg, char *err, size_t errlen);
+
 /* Print every key with its default, unit and meaning. */
 void config_print_help(FILE *out);
 

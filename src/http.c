@@ -290,12 +290,17 @@ http_read_json_or_reply(struct request *req, int max_body_bytes)
 		return -1;
 	}
 
+	/*
+	 * The terminating NUL is passed too: without it json-c cannot tell
+	 * that a bare number such as 42 has ended.  JSON null parses to a
+	 * NULL object with success.
+	 */
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	req->json = json_tokener_parse_ex(tok, req->body.data,
-	    (int)req->body.len);
+	    (int)req->body.len + 1);
 	jerr = json_tokener_get_error(tok);
-	if (req->json != NULL && jerr == json_tokener_success &&
+	if (jerr == json_tokener_success &&
 	    json_tokener_get_parse_end(tok) < req->body.len) {
 		/* Only whitespace may follow the value. */
 		size_t i;
@@ -308,14 +313,14 @@ http_read_json_or_reply(struct request *req, int max_body_bytes)
 			}
 	}
 	json_tokener_free(tok);
-	if (req->json == NULL || jerr != json_tokener_success) {
+	if (jerr != json_tokener_success) {
 		if (req->json != NULL)
 			json_object_put(req->json);
 		req->json = NULL;
 		http_error(req, 400, "MalformedJson", NULL,
 		    "request body is not valid JSON: %s",
-		    jerr == json_tokener_success
-			? "incomplete value"
+		    jerr == json_tokener_continue
+			? "it ends too early"
 			: json_tokener_error_desc(jerr));
 		return -1;
 	}

@@ -156,6 +156,20 @@ kv_commandv(enum kv_instance which, int argc, const char **argv)
 	return kv_command(which, argc, argv, lens);
 }
 
+redisReply *
+kv_commandv_many(enum kv_instance which, int argc, const char **argv)
+{
+	size_t *lens = xcalloc((size_t)argc + 1, sizeof(size_t));
+	redisReply *reply;
+	int i;
+
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	reply = kv_command(which, argc, argv, lens);
+	free(lens);
+	return reply;
+}
+
 bool
 kv_ping(enum kv_instance which)
 {

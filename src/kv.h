@@ -29,6 +29,10 @@ redisReply *kv_command(enum kv_instance which, int argc, const char **argv,
 /* Convenience for NUL-terminated arguments. */
 redisReply *kv_commandv(enum kv_instance which, int argc, const char **argv);
 
+/* The same for any number of NUL-terminated arguments. */
+redisReply *kv_commandv_many(enum kv_instance which, int argc,
+    const char **argv);
+
 bool kv_ping(enum kv_instance which);
 
 /* "cache_redis" or "pubsub_redis", for messages. */

@@ -52,7 +52,7 @@ usage(FILE *out)
 static int
 check_startup(const struct config *cfg, bool need_key)
 {
-	char err[256];
+	char err[512];
 	enum log_level level;
 
 	if (log_parse_level(cfg->log_level, &level) == 0)
@@ -61,11 +61,8 @@ check_startup(const struct config *cfg, bool need_key)
 		fprintf(stderr, "bunnybookd: %s\n", err);
 		return -1;
 	}
-	if (need_key && strlen(cfg->jwt_key) < TOKEN_MIN_KEY_LEN) {
-		fprintf(stderr, "bunnybookd: jwt_key is %s: it must be at least "
-				"%d bytes of random data (for example: head -c 48 "
-				"/dev/urandom | base64)\n",
-		    cfg->jwt_key[0] ? "too short" : "not set", TOKEN_MIN_KEY_LEN);
+	if (need_key && config_check_serve(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "bunnybookd: %s\n", err);
 		return -1;
 	}
 	return 0;

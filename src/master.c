@@ -344,7 +344,8 @@ reload(struct config **cfg, const char *config_path, bool path_required)
 	char err[512];
 
 	log_info("SIGHUP: reloading the configuration");
-	if (config_load(fresh, config_path, path_required, err, sizeof(err))) {
+	if (config_load(fresh, config_path, path_required, err, sizeof(err)) ||
+	    config_check_serve(fresh, err, sizeof(err))) {
 		log_error("reload failed, keeping the running configuration: "
 			  "%s", err);
 		config_free(fresh);

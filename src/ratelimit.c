@@ -98,3 +98,13 @@ ratelimit_reset(const char *key)
 	if (r != NULL)
 		freeReplyObject(r);
 }
+
+void
+ratelimit_undo(const char *key)
+{
+	const char *argv[] = { "DECR", key };
+	redisReply *r = kv_commandv(KV_PUBSUB, 2, argv);
+
+	if (r != NULL)
+		freeReplyObject(r);
+}

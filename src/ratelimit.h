@@ -24,5 +24,7 @@ void ratelimit_count(const char *key, int window_s);
 int ratelimit_hit(const char *key, int limit, int window_s);
 
 void ratelimit_reset(const char *key);
+/* Take back one event counted by ratelimit_hit(). */
+void ratelimit_undo(const char *key);
 
 #endif

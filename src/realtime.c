@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "presence.h"
 #include "worker.h"
 
 void
@@ -31,6 +32,8 @@ realtime_subscribe(struct request *req)
 	http_add_header(req, "X-Accel-Redirect", target.data);
 	http_add_header(req, "Cache-Control", "no-store");
 	http_reply_empty(req, 200);
+	/* A tab that connects is a tab that is alive. */
+	presence_seen(req->profile_id);
 	log_debug("profile %s opens a stream", req->profile_id);
 	buf_free(&target);
 }

@@ -10,6 +10,7 @@
 #include "health.h"
 #include "notifications.h"
 #include "realtime.h"
+#include "presence.h"
 #include "profiles.h"
 #include "util.h"
 
@@ -57,6 +58,8 @@ const struct route routes[] = {
 	{ "GET", PROFILE "/notifications/unread_count",
 	    notifications_unread_count, AUTH },
 	{ "PATCH", PROFILE "/notifications", notifications_mark, AUTH | JSON },
+	{ "GET", "/api/presence/friends", presence_friends, AUTH },
+	{ "POST", "/api/presence/heartbeat", presence_heartbeat, AUTH },
 };
 
 const size_t routes_count = ARRAY_LEN(routes);

@@ -23,6 +23,7 @@
 #include "kv.h"
 #include "log.h"
 #include "password.h"
+#include "presence.h"
 #include "routes.h"
 #include "rt.h"
 
@@ -105,6 +106,7 @@ dispatch(struct request *req)
 		return;
 	/* Mirrors into Neo4j that failed earlier go first. */
 	graph_before_read();
+	presence_sweep();
 	route->handler(req);
 	/* A handler that forgot to close its transaction must not leak it. */
 	db_rollback();

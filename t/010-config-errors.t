@@ -33,6 +33,14 @@ is($rc, 2, 'short jwt_key stops start-up');
 like($out, qr/jwt_key is too short.*at least 32 bytes/, 'message says what is allowed');
 unlike($out, qr/tooshort/, 'message does not print the key');
 
+for my $case ([ 'listen = host:notaport', 'listen' ], [ 'listen = 127.0.0.1:99999', 'listen' ],
+    [ 'site_origin = not a url', 'site_origin' ], [ 'site_origin = http://example.com/', 'site_origin' ],
+    [ 'cache_redis = nonsense', 'cache_redis' ], [ 'nchan_publisher = ftp://x', 'nchan_publisher' ]) {
+	($rc, $out) = run_with("$case->[0]\njwt_key = $key\n");
+	is($rc, 2, "'$case->[0]' stops start-up");
+	like($out, qr/\Q$case->[1]\E/, "message names $case->[1]");
+}
+
 ($rc, $out) = run_with("argon2_memory_kib = 1024\njwt_key = $key\n");
 is($rc, 2, 'Argon2 memory below 19 MiB is refused');
 

@@ -21,6 +21,9 @@ my $notify_path = "$dir/notify.sock";
 my $notify = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $notify_path)
     or die "notify socket: $!";
 
+# A configuration of our own, so that the reload test can break it.
+my $conf = "$dir/bunnybook.conf";
+system('cp', $s->{BB_CONF}, $conf) == 0 or die;
 my $master = fork // die;
 if ($master == 0) {
 	open STDERR, '>', "$dir/bunnybookd.log";
@@ -28,7 +31,7 @@ if ($master == 0) {
 	$ENV{BUNNYBOOK_WORKERS} = 2;
 	$ENV{BUNNYBOOK_SHUTDOWN_TIMEOUT_S} = 20;
 	$ENV{NOTIFY_SOCKET} = $notify_path;
-	exec "$s->{BB_ROOT}/src/bunnybookd", '-c', $s->{BB_CONF}, 'serve';
+	exec "$s->{BB_ROOT}/src/bunnybookd", '-c', $conf, 'serve';
 	die "exec: $!";
 }
 
@@ -61,6 +64,18 @@ if (select(my $rout = $rin, undef, undef, 5)) {
 	$notify->recv($msg, 4096);
 }
 like($msg, qr/READY=1|RELOADING=1/, 'reload is reported to systemd');
+
+# A reload with a configuration that would not start is refused.
+my @before_bad = worker_pids($master);
+open my $cf, '>>', $conf or die;
+print {$cf} "jwt_key = short\n";
+close $cf;
+kill 'HUP', $master;
+ok(wait_until(10, sub { log_text() =~ /reload failed, keeping the running configuration: jwt_key is too short/ }),
+    'a reload with a short jwt_key is refused');
+is_deeply([ worker_pids($master) ], \@before_bad, 'the workers keep running');
+($status) = Bunny::FastCGI::get($sock, '/api/health');
+is($status, 200, 'service continues after the refused reload');
 
 # SIGTERM with a slow request in flight: pause PostgreSQL so that the
 # readiness request blocks, stop the master, then let PostgreSQL go.

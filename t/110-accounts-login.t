@@ -77,6 +77,26 @@ is(api(POST => '/api/login', { email => $u->{email}, password => 'wrong' })->{st
 is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 200, 'success below the limit logs in');
 is(redis(pubsub => 'EXISTS', $account_key), ':0', 'success resets the account counter');
 
+# Parallel guesses cannot pass the account limit together.
+redis(pubsub => 'DEL', $account_key, $address_key);
+pipe(my $rd, my $wr) or die;
+my @kids;
+for my $i (1 .. 16) {
+	my $pid = fork // die;
+	if ($pid == 0) {
+		close $rd;
+		print {$wr} api(POST => '/api/login', { email => $u->{email}, password => "guess-$i" })->{status}, "\n";
+		exit 0;
+	}
+	push @kids, $pid;
+}
+close $wr;
+my @parallel = map { chomp; $_ } <$rd>;
+waitpid($_, 0) for @kids;
+is(scalar(grep { $_ == 401 } @parallel), 5, 'only five of sixteen parallel guesses are checked');
+is(scalar(grep { $_ == 429 } @parallel), 11, 'the others are throttled');
+redis(pubsub => 'DEL', $account_key, $address_key);
+
 # Throttling per address; X-Real-IP from the client is ignored.
 redis(pubsub => 'DEL', $address_key);
 my $over = 0;

@@ -87,6 +87,14 @@ is($c->request(GET => '/api/sessions')->{status}, 401, 'the access token is reje
 is($c->request(POST => '/api/refresh')->{status}, 401, 'the refresh token is revoked too');
 is(new_client()->request(POST => '/api/logout')->{status}, 401, 'logout needs authentication');
 
+# A revocation survives a restart of the Redis that caches session state.
+my $gone = login_user($u);
+is($gone->request(GET => '/api/sessions')->{status}, 200, 'session works before logout');
+$gone->request(POST => '/api/logout');
+Bunny::service(restart => 'redis-pubsub');
+my @after_restart = map { $gone->request(GET => '/api/sessions')->{status} } 1 .. 8;
+is_deeply(\@after_restart, [ (401) x 8 ], 'a logged-out token stays rejected after Redis restarts');
+
 # Session list and ending one session.
 my $a = login_user($u);
 my $b = login_user($u);

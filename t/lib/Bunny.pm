@@ -63,13 +63,18 @@ sub api {
 	return $default_client->request(@_);
 }
 
-# Control one server of the stack through ./bunnybook.
+# Control one server of the stack through ./bunnybook.  After a start,
+# wait until the stack is ready again (nchan takes about 10 s to reconnect
+# to a Redis that came back), so that later tests find it whole.
 sub service {
 	my ($action, $name) = @_;
 	my $s = stack();
 	system("$s->{BB_ROOT}/bunnybook", 'stack', 'service', $s->{BB_DIR},
 	    $action, $name) == 0
 	    or die "./bunnybook stack service $action $name failed\n";
+	return if $action eq 'stop' || $action eq 'pause';
+	wait_until(60, sub { api(GET => '/api/health/ready')->{status} == 200 })
+	    or warn "the stack is not ready after $action $name\n";
 }
 
 sub master_pid {

@@ -1,0 +1,26 @@
+/*
+ * Presence: which friends are online.
+ */
+#ifndef BUNNYBOOK_PRESENCE_H
+#define BUNNYBOOK_PRESENCE_H
+
+#include "http.h"
+
+/*
+ * Record that profile_id's tab is alive now; a profile that was offline
+ * goes online and its online friends are told.
+ */
+void presence_seen(const char *profile_id);
+
+/*
+ * Take profiles whose last heartbeat is too old offline and tell their
+ * online friends; runs at most every few seconds per worker.
+ */
+void presence_sweep(void);
+
+/* POST /api/presence/heartbeat. */
+void presence_heartbeat(struct request *req);
+/* GET /api/presence/friends: [{id, online, lastSeenAt}]. */
+void presence_friends(struct request *req);
+
+#endif

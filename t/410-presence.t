@@ -1,0 +1,70 @@
+#!/usr/bin/perl
+# Presence: friends see each other go online once, the initial state comes
+# from REST, a second tab changes nothing, and a profile whose heartbeats
+# stop (closed tabs, crashed nginx worker, lost network) goes offline.
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(sleep time);
+use Bunny qw(api register_user login_user redis wait_until);
+use Bunny::Stream;
+
+my ($ua, $ub, $uc) = map { my $u = register_user(); $u->{c} = login_user($u); $u } 1 .. 3;
+sub path { "/api/profiles/$_[0]{id}" }
+$ua->{c}->request(POST => path($ua) . "/outgoing_friend_requests/$ub->{id}");
+$ub->{c}->request(POST => path($ub) . "/friends/$ua->{id}");
+
+is(api(GET => '/api/presence/friends')->{status}, 401, 'presence needs authentication');
+my $r = $ub->{c}->request(GET => '/api/presence/friends');
+is($r->{status}, 200, 'presence of friends is 200');
+is_deeply([ map { $_->{id} } @{ $r->{body} } ], [ $ua->{id} ], 'it lists my friends');
+ok(!$r->{body}[0]{online}, 'A is offline before any tab');
+
+# B's tab is open; A comes online.
+my $w = Bunny::Stream::ws_start(token => $ub->{c}->token, count => 2, timeout => 4000);
+is($ua->{c}->request(POST => '/api/presence/heartbeat')->{status}, 204, 'heartbeat is 204');
+$ua->{c}->request(POST => '/api/presence/heartbeat');
+my ($events) = Bunny::Stream::ws_wait($w);
+my @presence = grep { $_->{event}{type} eq 'presence' } @$events;
+is(scalar @presence, 1, 'going online is announced once');
+is($presence[0]{event}{data}{profileId}, $ua->{id}, 'it names A');
+ok($presence[0]{event}{data}{online}, 'as online');
+like($presence[0]{event}{data}{lastSeenAt}, qr/Z$/, 'with lastSeenAt');
+
+$r = $ub->{c}->request(GET => '/api/presence/friends');
+ok($r->{body}[0]{online}, 'REST shows A online');
+like($r->{body}[0]{lastSeenAt}, qr/^\d{4}-\d\d-\d\dT/, 'REST gives lastSeenAt');
+is(api(GET => '/api/presence/friends', undef, headers => { authorization => 'Bearer ' . $uc->{c}->token })->{body}[0],
+    undef, 'a stranger sees no presence of A');
+
+# A second tab of A changes nothing; it stays online.
+my $tab1 = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 99, timeout => 1500);
+my $tab2 = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 99, timeout => 300);
+Bunny::Stream::ws_wait($tab2);
+ok($ub->{c}->request(GET => '/api/presence/friends')->{body}[0]{online}, 'closing one of two tabs keeps A online');
+Bunny::Stream::ws_wait($tab1);
+
+# Heartbeats stop: age A's last heartbeat past the TTL, as time would.
+$w = Bunny::Stream::ws_start(token => $ub->{c}->token, count => 1, timeout => 12000);
+redis(pubsub => 'ZADD', 'bb:presence:seen', int(time * 1000) - 100_000, $ua->{id});
+ok(!$ub->{c}->request(GET => '/api/presence/friends')->{body}[0]{online},
+    'A is offline once the heartbeats are too old');
+# Workers sweep at most every 5 s, on the requests they serve.
+my $swept = wait_until(10, sub {
+	api(GET => '/api/health') for 1 .. 4;
+	redis(pubsub => 'ZSCORE', 'bb:presence:seen', $ua->{id}) eq '$-1';
+});
+ok($swept, 'a worker sweeps A out of the online set');
+($events) = Bunny::Stream::ws_wait($w);
+@presence = grep { $_->{event}{type} eq 'presence' } @$events;
+is(scalar @presence, 1, 'going offline is announced to online friends');
+ok(@presence && !$presence[0]{event}{data}{online}, 'as offline') ;
+
+# A comes back with a new tab.
+$w = Bunny::Stream::ws_start(token => $ub->{c}->token, count => 1, timeout => 5000);
+my $back = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 500);
+($events) = Bunny::Stream::ws_wait($w);
+ok(@$events && $events->[0]{event}{data}{online}, 'opening a stream brings A back online');
+Bunny::Stream::ws_wait($back);
+
+done_testing();
