@@ -101,7 +101,8 @@ avatar_of_profile(struct request *req)
 		    "public, max-age=31536000, immutable");
 	else
 		http_add_header(req, "Cache-Control", "no-cache");
-	if (if_none_match != NULL && strstr(if_none_match, etag) != NULL) {
+	if (if_none_match != NULL && (strstr(if_none_match, etag) != NULL ||
+		strcmp(if_none_match, "*") == 0)) {
 		PQclear(res);
 		http_reply_empty(req, 304);
 		return;

@@ -400,7 +400,8 @@ http_query_limit_or_reply(struct request *req, int def, int max, int *out)
 	if (p == NULL)
 		return 0;
 	v = strtol(p->value, &end, 10);
-	if (p->value_len == 0 || *end != '\0' || v < 1 || v > max) {
+	if (p->value_len == 0 || p->value[0] < '0' || p->value[0] > '9' ||
+	    *end != '\0' || v < 1 || v > max) {
 		http_error(req, 422, "ValidationFailed", "limit",
 		    "limit must be an integer from 1 to %d", max);
 		return -1;

@@ -42,6 +42,8 @@ like($etag, qr/^"[0-9a-f]{16}"$/, 'profile avatar has an ETag');
 is($r->{headers}{'cache-control'}, 'no-cache', 'profile avatar is revalidated on every use');
 $r = api(GET => "/api/profiles/$u->{id}/avatar", undef, headers => { 'if-none-match' => $etag });
 is($r->{status}, 304, 'matching If-None-Match is 304');
+is(api(GET => "/api/profiles/$u->{id}/avatar", undef, headers => { 'if-none-match' => '*' })->{status}, 304,
+    'If-None-Match: * is 304');
 my ($version) = $etag =~ /"(.*)"/;
 $r = api(GET => "/api/profiles/$u->{id}/avatar?v=$version");
 like($r->{headers}{'cache-control'}, qr/max-age=31536000/, 'versioned URL may be cached for a year');

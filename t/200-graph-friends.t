@@ -45,6 +45,8 @@ is(api(GET => '/api/profiles?username_query=%FF')->{status}, 422, 'invalid UTF-8
 is(api(GET => "/api/profiles?username_query=a&limit=21")->{status}, 422, 'limit over 20 is 422');
 is(api(GET => "/api/profiles?username_query=a&limit=0")->{status}, 422, 'limit 0 is 422');
 is(api(GET => "/api/profiles?username_query=a&limit=x")->{status}, 422, 'non-numeric limit is 422');
+is(api(GET => "/api/profiles?username_query=a&limit=%2B1")->{status}, 422, 'signed limit is 422');
+is(api(GET => "/api/profiles?username_query=a&limit=%201")->{status}, 422, 'limit with a space is 422');
 is(sql('SELECT count(*) > 0 FROM profiles'), 't', 'profiles table is intact');
 
 # Profile read.

@@ -73,8 +73,13 @@ sub service {
 	    $action, $name) == 0
 	    or die "./bunnybook stack service $action $name failed\n";
 	return if $action eq 'stop' || $action eq 'pause';
-	wait_until(60, sub { api(GET => '/api/health/ready')->{status} == 200 })
-	    or warn "the stack is not ready after $action $name\n";
+	# Each nginx worker reconnects to Redis on its own: ask until ten
+	# answers in a row are ready.
+	my $streak = 0;
+	wait_until(60, sub {
+		$streak = api(GET => '/api/health/ready')->{status} == 200 ? $streak + 1 : 0;
+		$streak >= 10;
+	}) or warn "the stack is not ready after $action $name\n";
 }
 
 sub master_pid {
