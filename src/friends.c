@@ -34,15 +34,6 @@ static const char sql_lock_pair[] =
     " least($1::text, $2::text) || greatest($1::text, $2::text), 0))";
 static const char sql_username[] =
     "SELECT username FROM profiles WHERE id = $1";
-static const char sql_state[] =
-    "SELECT CASE"
-    " WHEN EXISTS (SELECT 1 FROM friendships"
-    "  WHERE profile_id = $1 AND friend_id = $2) THEN 'F'"
-    " WHEN EXISTS (SELECT 1 FROM friend_requests"
-    "  WHERE requester_id = $1 AND target_id = $2) THEN 'O'"
-    " WHEN EXISTS (SELECT 1 FROM friend_requests"
-    "  WHERE requester_id = $2 AND target_id = $1) THEN 'I'"
-    " ELSE 'N' END";
 static const char sql_request_insert[] =
     "INSERT INTO friend_requests"
     " (requester_id, target_id, requester_username, target_username)"
@@ -110,20 +101,6 @@ lookup_username(const char *id, char out[33])
 	snprintf(out, 33, "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	return 0;
-}
-
-static char
-current_state(const char *me, const char *other)
-{
-	const char *params[2] = { me, other };
-	PGresult *res = db_exec(sql_state, 2, params, NULL);
-	char state;
-
-	if (res == NULL)
-		return '\0';
-	state = *PQgetvalue(res, 0, 0);
-	PQclear(res);
-	return state;
 }
 
 static int
@@ -255,7 +232,7 @@ change_relationship(struct request *req, const char *other_param,
 	}
 	if (found == -1 || lookup_username(me, my_name) != 0)
 		goto fail;
-	state = current_state(me, other);
+	state = graph_pg_pair_state(me, other);
 	if (state == '\0')
 		goto fail;
 	if (state != required_state[change]) {

@@ -76,4 +76,11 @@ const char *relationship_name(enum relationship rel);
 
 extern const struct graph_backend graph_pg_backend;
 
+/*
+ * The state of a towards b in PostgreSQL, the source of truth: 'F'
+ * (friends), 'O' (a asked b), 'I' (b asked a) or 'N'.  Returns the letter,
+ * or '\0' when the query failed.  Runs in the caller's transaction.
+ */
+char graph_pg_pair_state(const char *a, const char *b);
+
 #endif

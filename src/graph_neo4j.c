@@ -82,16 +82,8 @@ static const char cypher_set_pair[] =
     " FOREACH (x IN CASE WHEN $state = 'I' THEN [1] ELSE [] END |"
     "  MERGE (b)-[:REQUESTED]->(a))";
 
-static const char sql_pair_state[] =
-    "SELECT CASE"
-    " WHEN EXISTS (SELECT 1 FROM friendships"
-    "  WHERE profile_id = $1 AND friend_id = $2) THEN 'F'"
-    " WHEN EXISTS (SELECT 1 FROM friend_requests"
-    "  WHERE requester_id = $1 AND target_id = $2) THEN 'O'"
-    " WHEN EXISTS (SELECT 1 FROM friend_requests"
-    "  WHERE requester_id = $2 AND target_id = $1) THEN 'I'"
-    " ELSE 'N' END,"
-    " (SELECT username FROM profiles WHERE id = $1),"
+static const char sql_pair_names[] =
+    "SELECT (SELECT username FROM profiles WHERE id = $1),"
     " (SELECT username FROM profiles WHERE id = $2)";
 static const char sql_profile[] =
     "SELECT username FROM profiles WHERE id = $1";
@@ -303,20 +295,21 @@ sync_pair(const char *a, const char *b)
 	struct json_object *parameters[3], *profiles, *results = NULL;
 	struct neo4j_error error;
 	enum neo4j_status st;
-	PGresult *res = db_exec(sql_pair_state, 2, params, NULL);
-	char state[2];
+	PGresult *res = db_exec(sql_pair_names, 2, params, NULL);
+	char state[2] = { graph_pg_pair_state(a, b), '\0' };
 	int i;
 
-	if (res == NULL)
+	if (res == NULL || state[0] == '\0') {
+		PQclear(res);
 		return -1;
-	if (PQgetisnull(res, 0, 1) || PQgetisnull(res, 0, 2)) {
+	}
+	if (PQgetisnull(res, 0, 0) || PQgetisnull(res, 0, 1)) {
 		PQclear(res);
 		return 0; /* a profile is gone; nothing to mirror */
 	}
-	snprintf(state, sizeof(state), "%s", PQgetvalue(res, 0, 0));
 	profiles = json_object_new_array();
-	json_object_array_add(profiles, profile_param(a, PQgetvalue(res, 0, 1)));
-	json_object_array_add(profiles, profile_param(b, PQgetvalue(res, 0, 2)));
+	json_object_array_add(profiles, profile_param(a, PQgetvalue(res, 0, 0)));
+	json_object_array_add(profiles, profile_param(b, PQgetvalue(res, 0, 1)));
 	PQclear(res);
 
 	for (i = 0; i < 3; i++)

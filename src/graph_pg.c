@@ -67,26 +67,34 @@ static const char sql_suggestions[] =
     "  OR (count(*) = $2::bigint AND f2.friend_username > $3)"
     " ORDER BY mutual DESC, f2.friend_username LIMIT $4";
 
+char
+graph_pg_pair_state(const char *a, const char *b)
+{
+	const char *params[2] = { a, b };
+	PGresult *res = db_exec(sql_relationship, 2, params, NULL);
+	char state;
+
+	if (res == NULL)
+		return '\0';
+	state = *PQgetvalue(res, 0, 0);
+	PQclear(res);
+	return state;
+}
+
 static int
 pg_relationship(const char *a, const char *b, enum relationship *out)
 {
-	const char *params[2] = { a, b };
-	PGresult *res;
-
 	if (strcmp(a, b) == 0) {
 		*out = REL_SELF;
 		return 0;
 	}
-	res = db_exec(sql_relationship, 2, params, NULL);
-	if (res == NULL)
-		return -1;
-	switch (*PQgetvalue(res, 0, 0)) {
+	switch (graph_pg_pair_state(a, b)) {
 	case 'F': *out = REL_FRIEND; break;
 	case 'O': *out = REL_OUTGOING; break;
 	case 'I': *out = REL_INCOMING; break;
-	default: *out = REL_NONE; break;
+	case 'N': *out = REL_NONE; break;
+	default: return -1;
 	}
-	PQclear(res);
 	return 0;
 }
 
