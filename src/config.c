@@ -122,6 +122,17 @@ static const struct config_key keys[] = {
 	    60000, "milliseconds", false, "connect and total timeout of a Neo4j call" },
 	{ "neo4j_retries", CFG_INT, OFF(neo4j_retries), "2", 0, 5, "retries",
 	    false, "retries of a Neo4j call after a transient error" },
+	{ "post_writes_per_window", CFG_INT, OFF(post_writes_per_window), "30",
+	    1, 1000000, "writes", false,
+	    "posts created or edited per profile within write_window_s before 429" },
+	{ "comment_writes_per_window", CFG_INT, OFF(comment_writes_per_window),
+	    "60", 1, 1000000, "writes", false,
+	    "comments written per profile within write_window_s before 429" },
+	{ "like_writes_per_window", CFG_INT, OFF(like_writes_per_window), "300",
+	    1, 1000000, "writes", false,
+	    "likes and unlikes per profile within write_window_s before 429" },
+	{ "write_window_s", CFG_INT, OFF(write_window_s), "60", 1, 86400,
+	    "seconds", false, "window of the post, comment and like counters" },
 };
 
 static void

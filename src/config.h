@@ -47,6 +47,10 @@ struct config {
 	char *neo4j_password;
 	int neo4j_timeout_ms;
 	int neo4j_retries;
+	int post_writes_per_window;
+	int comment_writes_per_window;
+	int like_writes_per_window;
+	int write_window_s;
 };
 
 /*

@@ -180,7 +180,7 @@ presence_seen(const char *profile_id)
 	redisReply *r;
 	bool was_offline;
 
-	/* ZADD answers 1 for a member that was not there: a transition. */
+	/* ZADD returns 1 for a member that was not there: a transition. */
 	snprintf(score, sizeof(score), "%lld", now);
 	r = kv_commandv(KV_PUBSUB, 4, zadd);
 	if (r == NULL)

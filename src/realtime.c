@@ -1,5 +1,5 @@
 /*
- * The stream entry point.  nginx sends GET /rt here first; the answer is
+ * The stream entry point.  nginx sends GET /rt here first; the response is
  * either an error or an X-Accel-Redirect into the internal subscriber
  * location, which nchan serves as WebSocket or EventSource.  Publishing
  * lives in rt.c.

@@ -6,10 +6,14 @@
 
 #include "accounts.h"
 #include "avatar_routes.h"
+#include "comments.h"
+#include "feed.h"
 #include "friends.h"
 #include "health.h"
 #include "notifications.h"
 #include "realtime.h"
+#include "likes.h"
+#include "posts.h"
 #include "presence.h"
 #include "profiles.h"
 #include "util.h"
@@ -60,6 +64,22 @@ const struct route routes[] = {
 	{ "PATCH", PROFILE "/notifications", notifications_mark, AUTH | JSON },
 	{ "GET", "/api/presence/friends", presence_friends, AUTH },
 	{ "POST", "/api/presence/heartbeat", presence_heartbeat, AUTH },
+
+	{ "POST", "/api/posts", posts_create, AUTH | JSON },
+	{ "GET", "/api/posts", posts_list, OPTIONAL },
+	{ "GET", "/api/feed", feed_get, AUTH },
+	{ "GET", "/api/posts/{id:uuid}", posts_get, OPTIONAL },
+	{ "PATCH", "/api/posts/{id:uuid}", posts_update, AUTH | JSON },
+	{ "DELETE", "/api/posts/{id:uuid}", posts_delete, AUTH },
+	{ "POST", "/api/posts/{id:uuid}/comments", comments_create,
+	    AUTH | JSON },
+	{ "GET", "/api/posts/{id:uuid}/comments", comments_list, OPTIONAL },
+	{ "DELETE", "/api/comments/{id:uuid}", comments_delete, AUTH },
+	{ "PUT", "/api/posts/{id:uuid}/like", likes_post_put, AUTH },
+	{ "DELETE", "/api/posts/{id:uuid}/like", likes_post_delete, AUTH },
+	{ "PUT", "/api/comments/{id:uuid}/like", likes_comment_put, AUTH },
+	{ "DELETE", "/api/comments/{id:uuid}/like", likes_comment_delete,
+	    AUTH },
 };
 
 const size_t routes_count = ARRAY_LEN(routes);

@@ -140,7 +140,7 @@ rt_publisher_ping(void)
 		return false;
 	/*
 	 * Asking for a channel's status goes through nchan's Redis store:
-	 * 200 or 404 (no such channel) means both answer; nchan says 503
+	 * 200 or 404 (no such channel) means both respond; nchan returns 503
 	 * while its Redis is down.
 	 */
 	status = perform("status check", "/pub/u/readiness-probe");
