@@ -139,7 +139,7 @@ remember_live(const char *session_id)
 
 /*
  * True when the session may still be used.  A recent "live" verdict in
- * Redis answers without PostgreSQL; its absence (expired, never set, or
+ * Redis decides without PostgreSQL; its absence (expired, never set, or
  * a Redis that restarted empty) means asking PostgreSQL, so losing Redis
  * can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
  */

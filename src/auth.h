@@ -1,5 +1,5 @@
 /*
- * Who the caller is: access tokens (JWT), sessions with rotating refresh
+ * Caller identity: access tokens (JWT), sessions with rotating refresh
  * tokens, their cookies, and the cross-site request checks.
  */
 #ifndef BUNNYBOOK_AUTH_H

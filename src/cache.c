@@ -9,7 +9,6 @@
 
 #include "kv.h"
 
-#define GENERATION_PREFIX "bb:gen:"
 /* Generations outlive every entry that names them. */
 #define GENERATION_TTL "86400"
 
@@ -52,7 +51,7 @@ cache_generation(const char *id, char out[24])
 	const char *argv[] = { "GET", key };
 	redisReply *r;
 
-	snprintf(key, sizeof(key), GENERATION_PREFIX "%s", id);
+	snprintf(key, sizeof(key), CACHE_GENERATION_PREFIX "%s", id);
 	snprintf(out, 24, "0");
 	r = kv_commandv(KV_CACHE, 2, argv);
 	if (r == NULL)
@@ -70,7 +69,7 @@ cache_bump(const char *id)
 	const char *expire[] = { "EXPIRE", key, GENERATION_TTL };
 	redisReply *r;
 
-	snprintf(key, sizeof(key), GENERATION_PREFIX "%s", id);
+	snprintf(key, sizeof(key), CACHE_GENERATION_PREFIX "%s", id);
 	r = kv_commandv(KV_CACHE, 2, incr);
 	if (r != NULL)
 		freeReplyObject(r);

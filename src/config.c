@@ -1,7 +1,7 @@
 /*
  * Parses the configuration file and environment into struct config.
  * Everything about a key (type, default, bounds, help) lives in one row of
- * the table below; nothing else in the program knows a key's spelling.
+ * the table below; no other file spells a key.
  * This file never logs: secrets must not leave it, and errors go back to
  * the caller as text.
  */

@@ -134,7 +134,7 @@ db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
 		: "");
 	if (sqlstate != NULL && state != NULL)
 		snprintf(sqlstate, 6, "%s", state);
-	/* Constraint violations are expected answers, not errors to log. */
+	/* Constraint violations are expected results, not errors to log. */
 	if (state == NULL || strncmp(state, "23", 2) != 0)
 		log_error("PostgreSQL statement failed (SQLSTATE %s): %s",
 		    state ? state : "none",

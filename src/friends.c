@@ -312,7 +312,7 @@ page_json(const struct graph_page *page, bool with_mutual)
 
 /*
  * Build the cache key "bb:c:KIND:ID:GEN[:ID2:GEN2]:REST" from the
- * generations of the profiles the answer is about.
+ * generations of the profiles the response is about.
  */
 static void
 cache_key(struct buf *key, const char *kind, const char *id, const char *id2,

@@ -1,5 +1,5 @@
 /*
- * Selects the graph backend and holds what every backend shares.
+ * Selects the graph backend and contains what every backend shares.
  */
 #include "graph.h"
 

@@ -6,7 +6,7 @@
  * the configured backend.
  *
  * Every function returns 0 on success and -1 when the backend failed (the
- * failure is logged; callers answer 503 for Neo4j, 500 otherwise).
+ * failure is logged; callers reply 503 for Neo4j, 500 otherwise).
  */
 #ifndef BUNNYBOOK_GRAPH_H
 #define BUNNYBOOK_GRAPH_H

@@ -8,7 +8,7 @@
 
 /* GET /api/health: 200 while the worker runs; touches no dependency. */
 void health_live(struct request *req);
-/* GET /api/health/ready: 200 when every dependency answers, else 503. */
+/* GET /api/health/ready: 200 when every dependency responds, else 503. */
 void health_ready(struct request *req);
 
 #endif

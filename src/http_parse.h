@@ -35,7 +35,7 @@ int url_decode(const char *s, size_t len, bool plus_is_space, struct buf *out);
 /*
  * Parse a query string into q.  Returns 0, or -1 with *err set to a static
  * description when it has more than QUERY_MAX_PARAMS parameters, is longer
- * than QUERY_MAX_BYTES, repeats a name or holds a malformed escape.  *bad
+ * than QUERY_MAX_BYTES, repeats a name or contains a malformed escape.  *bad
  * names the offending parameter when one is at fault (owned by q).
  */
 int query_parse(const char *qs, struct query *q, const char **err,

@@ -20,7 +20,7 @@ void kv_close(void);
 
 /*
  * Run one command.  Returns the reply (free with freeReplyObject()), or
- * NULL when Redis is unreachable or answered with an error; the failure
+ * NULL when Redis is unreachable or returned an error; the failure
  * is logged at most once per interval per instance.
  */
 redisReply *kv_command(enum kv_instance which, int argc, const char **argv,

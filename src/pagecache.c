@@ -12,7 +12,6 @@
 #include "kv.h"
 
 /* Must match the prefix cache.c gives generation keys. */
-#define GENERATION_PREFIX "bb:gen:"
 #define LOCK_PREFIX	  "bb:lock:"
 #define LOCK_TTL_MS	  "2000"
 #define POLL_MS		  10
@@ -29,7 +28,7 @@ pagecache_key(struct buf *key, const char *kind, const char *const *scopes,
 	argv[0] = "MGET";
 	for (i = 0; i < nscopes && i < PAGECACHE_MAX_SCOPES; i++) {
 		buf_init(&names[i]);
-		buf_addf(&names[i], GENERATION_PREFIX "%s", scopes[i]);
+		buf_addf(&names[i], CACHE_GENERATION_PREFIX "%s", scopes[i]);
 		argv[i + 1] = names[i].data;
 	}
 	nscopes = i;

@@ -4,13 +4,13 @@
  *
  * - Keys name several generations (the wall's, the post's, the viewer's)
  *   read in one MGET, so any write that bumps one of them makes the
- *   answer unreachable at once, and a reader that raced the write stores
- *   its answer under a generation nobody reads any more.
+ *   response unreachable at once, and a reader that raced the write stores
+ *   its response under a generation that no reader uses any more.
  * - Single flight: when a key is missing, one worker takes a short lock
  *   and recomputes it while the others wait up to PAGECACHE_WAIT_MS for
  *   its value before they read PostgreSQL themselves.
  *
- * A cache Redis that is down is a miss every time; callers then answer
+ * A cache Redis that is down is a miss every time; callers then reply
  * from PostgreSQL.
  */
 #ifndef BUNNYBOOK_PAGECACHE_H

@@ -4,7 +4,7 @@
  * Comments and likes change posts only through their counters, which the
  * schema's triggers keep.  Who may see what is visibility.h's rule.
  *
- * Cached answers: a post per viewer under the post's generation, and
+ * Cached responses: a post per viewer under the post's generation, and
  * wall pages per viewer (or anonymous), limit and cursor under the wall's
  * generation.  Both also name the viewer's profile generation, which
  * every friendship change bumps, so a friend's lost access shows at once.

@@ -54,16 +54,20 @@ iso_time(long long ms, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
 }
 
-/* Last-seen times (ms, 0 when never) of ids; -1 when Redis failed. */
+/*
+ * Run "COMMAND KEY id..." (HMGET or ZMSCORE) and read one integer per id
+ * into out, 0 for a missing one.  Returns 0, or -1 when Redis failed.
+ */
 static int
-last_seen(const char *const *ids, int n, long long *out)
+read_per_id(const char *command, const char *key, const char *const *ids,
+    int n, long long *out)
 {
 	const char **argv = xcalloc((size_t)n + 2, sizeof(char *));
 	redisReply *r;
 	int i;
 
-	argv[0] = "HMGET";
-	argv[1] = LAST_KEY;
+	argv[0] = command;
+	argv[1] = key;
 	for (i = 0; i < n; i++)
 		argv[i + 2] = ids[i];
 	r = kv_commandv_many(KV_PUBSUB, n + 2, argv);
@@ -81,34 +85,24 @@ last_seen(const char *const *ids, int n, long long *out)
 	return 0;
 }
 
+/* Last-seen times (ms, 0 when never) of ids; -1 when Redis failed. */
+static int
+last_seen(const char *const *ids, int n, long long *out)
+{
+	return read_per_id("HMGET", LAST_KEY, ids, n, out);
+}
+
 /* Online state per id: seen within the TTL and still in the set. */
 static int
 online_states(const char *const *ids, int n, bool *online, long long *seen)
 {
-	const char **argv = xcalloc((size_t)n + 2, sizeof(char *));
 	long long cutoff = now_ms() - PRESENCE_TTL_S * 1000LL;
-	redisReply *r;
 	int i;
 
-	argv[0] = "ZMSCORE";
-	argv[1] = SEEN_KEY;
-	for (i = 0; i < n; i++)
-		argv[i + 2] = ids[i];
-	r = kv_commandv_many(KV_PUBSUB, n + 2, argv);
-	free(argv);
-	if (r == NULL || r->type != REDIS_REPLY_ARRAY || (int)r->elements != n) {
-		if (r != NULL)
-			freeReplyObject(r);
+	if (read_per_id("ZMSCORE", SEEN_KEY, ids, n, seen) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		long long score = r->element[i]->type == REDIS_REPLY_STRING
-		    ? strtoll(r->element[i]->str, NULL, 10)
-		    : 0;
-
-		online[i] = score > cutoff;
-	}
-	freeReplyObject(r);
+	for (i = 0; i < n; i++)
+		online[i] = seen[i] > cutoff;
 	return last_seen(ids, n, seen);
 }
 

@@ -8,7 +8,7 @@
 
 /*
  * Record that profile_id's tab is alive now; a profile that was offline
- * goes online and its online friends are told.
+ * goes online and its online friends receive a presence event.
  */
 void presence_seen(const char *profile_id);
 

@@ -4,7 +4,7 @@
  * "/api/profiles/{id:uuid}/friends/{other:uuid}".  Parameter types:
  *   uuid   canonical lower-case UUID text; anything else is a 422
  *   str    any non-empty segment, percent-decoded, at most 256 bytes
- * The router knows nothing of FastCGI; handlers take a struct request.
+ * The router does not depend on FastCGI; handlers take a struct request.
  */
 #ifndef BUNNYBOOK_ROUTER_H
 #define BUNNYBOOK_ROUTER_H

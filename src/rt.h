@@ -35,14 +35,14 @@ int rt_publish(const char *profile_id, bool durable, const char *type,
 /*
  * Queue an event until the request's writes are committed: the worker
  * calls rt_flush() after a handler that succeeded and rt_discard() after
- * one that failed, so nobody hears of a change that was rolled back.
+ * one that failed, so no client learns of a change that was rolled back.
  */
 void rt_defer(const char *profile_id, bool durable, const char *type,
     struct json_object *data);
 void rt_flush(void);
 void rt_discard(void);
 
-/* True when the publisher server and nchan's Redis answer (readiness). */
+/* True when the publisher server and nchan's Redis respond (readiness). */
 bool rt_publisher_ping(void);
 
 #endif
