@@ -5,13 +5,16 @@
  * inserted or deleted, so concurrent likes are never counted twice.
  *
  * The liked item's author gets one NEW_LIKE notification per item and
- * clock hour.  Later likes in that hour update it with the latest liker
+ * clock hour.  Later likes in that hour renew it with the latest liker
  * and othersCount, the number of the item's other current likes made in
- * that hour.
+ * that hour (the author's own like is not counted).  An unlike puts the
+ * latest remaining liker back, or removes the notification when nobody
+ * is left.
  */
 #include "likes.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "comments.h"
@@ -31,36 +34,34 @@ static const char sql_like_comment[] =
     " ON CONFLICT DO NOTHING";
 static const char sql_unlike_comment[] =
     "DELETE FROM comment_likes WHERE comment_id = $1 AND profile_id = $2";
-/* Serialises the grouping of one recipient's notifications for an item. */
-static const char sql_lock_group[] =
-    "SELECT pg_advisory_xact_lock(hashtextextended("
-    " 'like:' || $1 || ':' || $2, 0))";
 /*
- * The group of recipient $1 for post $2 / comment $3 ('' for the post)
- * in the current clock hour.
+ * Likes of item $1 made in the current clock hour by anyone but its
+ * author $2 and $3: the othersCount of a new like's group.
  */
-static const char sql_find_group[] =
-    "SELECT id FROM notifications"
-    " WHERE profile_id = $1 AND event = 'NEW_LIKE'"
-    "  AND payload->>'postId' = $2"
-    "  AND coalesce(payload->>'commentId', '') = $3"
-    "  AND created_at >= date_trunc('hour', now())"
-    " ORDER BY created_at DESC LIMIT 1";
 static const char sql_others_post[] =
-    "SELECT greatest(count(*) - 1, 0) FROM post_likes"
-    " WHERE post_id = $1 AND created_at >= date_trunc('hour', now())";
+    "SELECT count(*) FROM post_likes WHERE post_id = $1"
+    " AND profile_id <> $2 AND profile_id <> $3"
+    " AND created_at >= date_trunc('hour', now())";
 static const char sql_others_comment[] =
-    "SELECT greatest(count(*) - 1, 0) FROM comment_likes"
-    " WHERE comment_id = $1 AND created_at >= date_trunc('hour', now())";
+    "SELECT count(*) FROM comment_likes WHERE comment_id = $1"
+    " AND profile_id <> $2 AND profile_id <> $3"
+    " AND created_at >= date_trunc('hour', now())";
 /*
- * NOTE: this updates a notification in place, which notifications.h has
- * no call for yet; the grouping belongs there once it grows one.
+ * After an unlike: the latest remaining liker of item $1 in this hour
+ * other than its author $2, and how many others liked it in the hour.
  */
-static const char sql_update_group[] =
-    "UPDATE notifications SET payload = payload || jsonb_build_object("
-    " 'byId', $2::text, 'byUsername', $3::text, 'othersCount', $4::int),"
-    " read = false, visited = false"
-    " WHERE id = $1";
+static const char sql_latest_post[] =
+    "SELECT l.profile_id, p.username, count(*) OVER () - 1"
+    " FROM post_likes l JOIN profiles p ON p.id = l.profile_id"
+    " WHERE l.post_id = $1 AND l.profile_id <> $2"
+    "  AND l.created_at >= date_trunc('hour', now())"
+    " ORDER BY l.created_at DESC LIMIT 1";
+static const char sql_latest_comment[] =
+    "SELECT l.profile_id, p.username, count(*) OVER () - 1"
+    " FROM comment_likes l JOIN profiles p ON p.id = l.profile_id"
+    " WHERE l.comment_id = $1 AND l.profile_id <> $2"
+    "  AND l.created_at >= date_trunc('hour', now())"
+    " ORDER BY l.created_at DESC LIMIT 1";
 
 /* A like target: a post, or a comment of post_id. */
 struct like_target {
@@ -69,65 +70,71 @@ struct like_target {
 	char author[37];     /* of the liked item */
 };
 
-/* Read one value of a one-row query; 0, 1 (no row) or -1. */
-static int
-query_value(const char *sql, int n, const char *const *params, char *out,
-    size_t outlen)
+static struct json_object *
+liker_payload(const char *id, const char *username, const char *others)
 {
-	PGresult *res = db_exec(sql, n, params, NULL);
+	struct json_object *payload = json_object_new_object();
 
-	if (res == NULL)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 1;
-	}
-	snprintf(out, outlen, "%s", PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
+	json_object_object_add(payload, "byId", json_object_new_string(id));
+	json_object_object_add(payload, "byUsername",
+	    json_object_new_string(username));
+	json_object_object_add(payload, "othersCount",
+	    json_object_new_int(atoi(others)));
+	return payload;
 }
 
-/* Create or update the NEW_LIKE group of the item's author. */
+/* Create or renew the NEW_LIKE group of the item's author for a like. */
 static int
-notify_like(const struct request *req, const struct like_target *t)
+notify_like(const struct request *req, const struct like_target *t,
+    const char *group_key)
 {
 	const char *item = t->comment_id[0] ? t->comment_id : t->post.post_id;
-	const char *lock[2] = { t->author, item };
-	const char *find[3] = { t->author, t->post.post_id, t->comment_id };
-	const char *count[1] = { item };
-	char group[37], others[24];
+	const char *params[3] = { item, t->author, req->profile_id };
 	struct json_object *payload;
-	int found;
+	PGresult *res;
 
 	if (strcmp(t->author, req->profile_id) == 0)
 		return 0;
-	if (db_command(sql_lock_group, 2, lock, NULL) == -1)
+	res = db_exec(t->comment_id[0] ? sql_others_comment : sql_others_post,
+	    3, params, NULL);
+	if (res == NULL)
 		return -1;
-	found = query_value(sql_find_group, 3, find, group, sizeof(group));
-	if (found == -1)
-		return -1;
-	if (found == 0) {
-		const char *update[4] = { group, req->profile_id,
-			req->username, others };
-
-		if (query_value(t->comment_id[0] ? sql_others_comment
-						 : sql_others_post,
-			1, count, others, sizeof(others)) != 0)
-			return -1;
-		return db_command(sql_update_group, 4, update, NULL);
-	}
-
-	payload = json_object_new_object();
-	json_object_object_add(payload, "byId",
-	    json_object_new_string(req->profile_id));
-	json_object_object_add(payload, "byUsername",
-	    json_object_new_string(req->username));
+	payload = liker_payload(req->profile_id, req->username,
+	    PQgetvalue(res, 0, 0));
+	PQclear(res);
 	json_object_object_add(payload, "postId",
 	    json_object_new_string(t->post.post_id));
 	if (t->comment_id[0] != '\0')
 		json_object_object_add(payload, "commentId",
 		    json_object_new_string(t->comment_id));
-	return notifications_store(t->author, "NEW_LIKE", payload);
+	return notifications_store_grouped(t->author, "NEW_LIKE", group_key,
+	    payload);
+}
+
+/*
+ * After an unlike, show the latest remaining liker of the hour in the
+ * group, or remove the group when nobody else is left.
+ */
+static int
+amend_like(const struct request *req, const struct like_target *t,
+    const char *group_key)
+{
+	const char *item = t->comment_id[0] ? t->comment_id : t->post.post_id;
+	const char *params[2] = { item, t->author };
+	struct json_object *payload = NULL;
+	PGresult *res;
+
+	if (strcmp(t->author, req->profile_id) == 0)
+		return 0;
+	res = db_exec(t->comment_id[0] ? sql_latest_comment : sql_latest_post,
+	    2, params, NULL);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) == 1)
+		payload = liker_payload(PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	PQclear(res);
+	return notifications_amend_grouped(t->author, group_key, payload);
 }
 
 /*
@@ -143,8 +150,10 @@ write_like(const struct request *req, const struct like_target *t,
 	const char *sql;
 	char sqlstate[6];
 	PGresult *res;
+	char group_key[48];
 	bool changed;
 
+	snprintf(group_key, sizeof(group_key), "like:%s", item);
 	if (t->comment_id[0] != '\0')
 		sql = like ? sql_like_comment : sql_unlike_comment;
 	else
@@ -161,7 +170,9 @@ write_like(const struct request *req, const struct like_target *t,
 		goto fail;
 	changed = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
-	if (changed && like && notify_like(req, t) == -1)
+	if (changed && like && notify_like(req, t, group_key) == -1)
+		goto fail;
+	if (changed && !like && amend_like(req, t, group_key) == -1)
 		goto fail;
 	if (db_commit() == -1)
 		goto fail;

@@ -21,8 +21,24 @@
 	" visited"
 
 static const char sql_insert[] =
-    "INSERT INTO notifications (profile_id, event, payload)"
-    " VALUES ($1, $2, $3::jsonb) RETURNING " NOTIFICATION_COLUMNS;
+    "INSERT INTO notifications (profile_id, event, payload, group_key)"
+    " VALUES ($1, $2, $3::jsonb, $4) RETURNING " NOTIFICATION_COLUMNS;
+/* Serialises the groups of one recipient and key. */
+static const char sql_lock_group[] =
+    "SELECT pg_advisory_xact_lock(hashtextextended("
+    " 'notification-group:' || $1 || ':' || $2, 0))";
+/* The recipient's notification of the group in the current clock hour. */
+static const char sql_find_group[] =
+    "SELECT id FROM notifications"
+    " WHERE profile_id = $1 AND group_key = $2"
+    "  AND created_at >= date_trunc('hour', now())"
+    " ORDER BY created_at DESC LIMIT 1";
+/* $3: renew, which marks the notification unread and unvisited again. */
+static const char sql_update_group[] =
+    "UPDATE notifications SET payload = payload || $2::jsonb,"
+    " read = read AND NOT $3::boolean, visited = visited AND NOT $3::boolean"
+    " WHERE id = $1 RETURNING " NOTIFICATION_COLUMNS;
+static const char sql_delete_group[] = "DELETE FROM notifications WHERE id = $1";
 /*
  * $2/$3: the cursor (created_at, id) of the last item seen, or NULL; with
  * the time alone, strictly older rows.  $4: read filter or NULL.
@@ -72,13 +88,15 @@ notification_json(PGresult *res, int row)
 	return n;
 }
 
-int
-notifications_store(const char *recipient, const char *event,
+/* Insert one notification, grouped when group_key is not NULL. */
+static int
+insert(const char *recipient, const char *event, const char *group_key,
     struct json_object *payload)
 {
-	const char *params[3] = { recipient, event,
-		json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN) };
-	PGresult *res = db_exec(sql_insert, 3, params, NULL);
+	const char *params[4] = { recipient, event,
+		json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN),
+		group_key };
+	PGresult *res = db_exec(sql_insert, 4, params, NULL);
 
 	json_object_put(payload);
 	if (res == NULL)
@@ -86,6 +104,90 @@ notifications_store(const char *recipient, const char *event,
 	rt_defer(recipient, true, "notification", notification_json(res, 0));
 	PQclear(res);
 	return 0;
+}
+
+int
+notifications_store(const char *recipient, const char *event,
+    struct json_object *payload)
+{
+	return insert(recipient, event, NULL, payload);
+}
+
+/*
+ * Lock the group and find its notification of this hour into id.
+ * Returns 0 when found, 1 when there is none, -1 on failure.
+ */
+static int
+find_group(const char *recipient, const char *group_key, char id[37])
+{
+	const char *params[2] = { recipient, group_key };
+	PGresult *res;
+	int found;
+
+	if (db_command(sql_lock_group, 2, params, NULL) == -1)
+		return -1;
+	res = db_exec(sql_find_group, 2, params, NULL);
+	if (res == NULL)
+		return -1;
+	found = PQntuples(res) == 1 ? 0 : 1;
+	if (found == 0)
+		snprintf(id, 37, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return found;
+}
+
+/* Merge payload into notification id; deliver it again when renewed. */
+static int
+update_group(const char *recipient, const char *id,
+    struct json_object *payload, bool renew)
+{
+	const char *params[3] = { id,
+		json_object_to_json_string_ext(payload, JSON_C_TO_STRING_PLAIN),
+		renew ? "true" : "false" };
+	PGresult *res = db_exec(sql_update_group, 3, params, NULL);
+
+	json_object_put(payload);
+	if (res == NULL)
+		return -1;
+	if (renew && PQntuples(res) == 1)
+		rt_defer(recipient, true, "notification",
+		    notification_json(res, 0));
+	PQclear(res);
+	return 0;
+}
+
+int
+notifications_store_grouped(const char *recipient, const char *event,
+    const char *group_key, struct json_object *payload)
+{
+	char id[37];
+	int found = find_group(recipient, group_key, id);
+
+	if (found == -1) {
+		json_object_put(payload);
+		return -1;
+	}
+	if (found == 1)
+		return insert(recipient, event, group_key, payload);
+	return update_group(recipient, id, payload, true);
+}
+
+int
+notifications_amend_grouped(const char *recipient, const char *group_key,
+    struct json_object *payload)
+{
+	const char *params[1];
+	char id[37];
+	int found = find_group(recipient, group_key, id);
+
+	if (found != 0) {
+		json_object_put(payload);
+		return found == -1 ? -1 : 0;
+	}
+	if (payload != NULL)
+		return update_group(recipient, id, payload, false);
+	params[0] = id;
+	return db_command(sql_delete_group, 1, params, NULL) == -1 ? -1 : 0;
 }
 
 static bool

@@ -146,6 +146,14 @@ is($p->{othersCount}, 2, 'othersCount counts the other likers');
 is($p->{postId}, $pid, 'NEW_LIKE has postId');
 ok(!exists $p->{commentId}, 'a post like has no commentId');
 ok((grep { $p->{byId} eq $_->{id} } $W, $C1, $C2), 'byId is one of the likers');
+my ($shown) = grep { $p->{byId} eq $_->{id} } $W, $C1, $C2;
+$shown->{c}->request(DELETE => "/api/posts/$pid/like");
+$p = JSON::PP->new->utf8->decode(notes($A, 'NEW_LIKE', $pid)->[0]);
+isnt($p->{byId}, $shown->{id}, 'an unlike by the shown liker puts another liker in the group');
+is($p->{othersCount}, 1, 'and othersCount drops');
+$shown->{c}->request(PUT => "/api/posts/$pid/like");
+$p = JSON::PP->new->utf8->decode(notes($A, 'NEW_LIKE', $pid)->[0]);
+is_deeply([ $p->{byId}, $p->{othersCount} ], [ $shown->{id}, 2 ], 'liking again renews the group');
 
 # Likes on comments.
 my $cm = comment($C2, $pid, 'like this comment')->{body};
@@ -164,6 +172,7 @@ is($O->{c}->request(PUT => "/api/comments/$cm->{id}/like")->{status}, 403, 'a li
 is($O->{c}->request(PUT => '/api/comments/00000000-0000-4000-8000-000000000000/like')->{status}, 404, 'a like on an unknown comment is 404');
 is($C1->{c}->request(DELETE => "/api/comments/$cm->{id}/like")->{status}, 204, 'a comment unlike is 204');
 is(sql("SELECT likes_count FROM comments WHERE id = '$cm->{id}'"), 0, 'comment likes_count back to 0');
+is(scalar @{ notes($C2, 'NEW_LIKE', $pid) }, 0, 'the last unlike removes the NEW_LIKE');
 $A->{c}->request(PUT => "/api/posts/$pid/like");
 is(scalar @{ notes($A, 'NEW_LIKE', $pid) }, 1, 'liking one\'s own post notifies nobody new');
 
