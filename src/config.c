@@ -133,6 +133,12 @@ static const struct config_key keys[] = {
 	    "likes and unlikes per profile within write_window_s before 429" },
 	{ "write_window_s", CFG_INT, OFF(write_window_s), "60", 1, 86400,
 	    "seconds", false, "window of the post, comment and like counters" },
+	{ "chat_messages_per_second", CFG_INT, OFF(chat_messages_per_second),
+	    "10", 1, 100000, "messages", false,
+	    "chat messages sent, edited or deleted per profile and second before 429" },
+	{ "chat_typing_per_second", CFG_INT, OFF(chat_typing_per_second), "5",
+	    1, 100000, "events", false,
+	    "typing calls per profile and second before 429" },
 };
 
 static void

@@ -51,6 +51,8 @@ struct config {
 	int comment_writes_per_window;
 	int like_writes_per_window;
 	int write_window_s;
+	int chat_messages_per_second;
+	int chat_typing_per_second;
 };
 
 /*

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "chat.h"
 #include "db.h"
 #include "graph.h"
 #include "log.h"
@@ -126,15 +127,18 @@ notify_accepted(const char *me, const char *my_name, const char *requester)
 	return notifications_store(requester, "NEW_FRIEND", payload);
 }
 
-/* A stream event naming one person: {profileId, username?}. */
+/*
+ * A stream event naming one person: {profileId, username?}, with the
+ * chatGroupId of their private conversation when chat is not NULL.
+ */
 static struct json_object *
-person_event(const char *id, const char *username, bool with_chat)
+person_event(const char *id, const char *username, const char *chat)
 {
 	struct json_object *data = json_object_new_object();
 
-	/* TODO: carry the private conversation's id once chat exists. */
-	if (with_chat)
-		json_object_object_add(data, "chatGroupId", NULL);
+	if (chat != NULL)
+		json_object_object_add(data, "chatGroupId",
+		    json_object_new_string(chat));
 	json_object_object_add(data, "profileId", json_object_new_string(id));
 	if (username != NULL)
 		json_object_object_add(data, "username",
@@ -145,24 +149,24 @@ person_event(const char *id, const char *username, bool with_chat)
 /* Queue the stream events of a change; they go out after the commit. */
 static void
 announce_change(enum change change, const char *me, const char *my_name,
-    const char *other, const char *other_name)
+    const char *other, const char *other_name, const char *chat)
 {
 	switch (change) {
 	case SEND:
 		rt_defer(other, true, "friend_request",
-		    person_event(me, my_name, false));
+		    person_event(me, my_name, NULL));
 		break;
 	case ACCEPT:
 		rt_defer(other, true, "add_friend",
-		    person_event(me, my_name, true));
+		    person_event(me, my_name, chat));
 		rt_defer(me, true, "add_friend",
-		    person_event(other, other_name, true));
+		    person_event(other, other_name, chat));
 		break;
 	case UNFRIEND:
 		rt_defer(other, true, "remove_friend",
-		    person_event(me, NULL, false));
+		    person_event(me, NULL, NULL));
 		rt_defer(me, true, "remove_friend",
-		    person_event(other, NULL, false));
+		    person_event(other, NULL, NULL));
 		break;
 	case CANCEL:
 	case REJECT:
@@ -170,10 +174,13 @@ announce_change(enum change change, const char *me, const char *my_name,
 	}
 }
 
-/* The writes of one change, inside the locked transaction. */
+/*
+ * The writes of one change, inside the locked transaction.  Accepting
+ * opens the pair's private conversation, whose id goes to chat.
+ */
 static int
 apply_change(enum change change, const char *me, const char *my_name,
-    const char *other, const char *other_name)
+    const char *other, const char *other_name, char chat[37])
 {
 	const char *mine[2] = { me, other };
 	const char *theirs[2] = { other, me };
@@ -191,7 +198,8 @@ apply_change(enum change change, const char *me, const char *my_name,
 		return db_command(sql_request_delete, 2, theirs, NULL);
 	case ACCEPT:
 		if (db_command(sql_request_delete, 2, theirs, NULL) == -1 ||
-		    db_command(sql_friendship_insert, 4, both, NULL) == -1)
+		    db_command(sql_friendship_insert, 4, both, NULL) == -1 ||
+		    chat_private_open(me, other, chat) == -1)
 			return -1;
 		return notify_accepted(me, my_name, other);
 	case UNFRIEND:
@@ -208,7 +216,7 @@ change_relationship(struct request *req, const char *other_param,
 	const char *me = req->profile_id;
 	const char *other = http_route_param(req, other_param);
 	const char *pair[2] = { me, other };
-	char my_name[33], other_name[33], state;
+	char my_name[33], other_name[33], chat[37] = "", state;
 	int found;
 
 	if (!self_or_reply(req))
@@ -243,13 +251,13 @@ change_relationship(struct request *req, const char *other_param,
 	}
 
 	/* Step 2: write and commit. */
-	if (apply_change(change, me, my_name, other, other_name) == -1 ||
+	if (apply_change(change, me, my_name, other, other_name, chat) == -1 ||
 	    db_commit() == -1)
 		goto fail;
 	cache_bump(me);
 	cache_bump(other);
 	graph_changed(me, other);
-	announce_change(change, me, my_name, other, other_name);
+	announce_change(change, me, my_name, other, other_name, chat);
 	log_info("friendship change %d between %s and %s", (int)change, me,
 	    other);
 	http_reply_empty(req, success_status);

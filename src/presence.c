@@ -92,9 +92,9 @@ last_seen(const char *const *ids, int n, long long *out)
 	return read_per_id("HMGET", LAST_KEY, ids, n, out);
 }
 
-/* Online state per id: seen within the TTL and still in the set. */
-static int
-online_states(const char *const *ids, int n, bool *online, long long *seen)
+int
+presence_online_states(const char *const *ids, int n, bool *online,
+    long long *seen)
 {
 	long long cutoff = now_ms() - PRESENCE_TTL_S * 1000LL;
 	int i;
@@ -141,7 +141,7 @@ announce(const char *id, bool online, long long seen_ms)
 	states = xcalloc((size_t)n, sizeof(bool));
 	seen = xcalloc((size_t)n, sizeof(long long));
 	iso_time(seen_ms, when);
-	if (online_states(ids, n, states, seen) == 0) {
+	if (presence_online_states(ids, n, states, seen) == 0) {
 		for (i = 0; i < n; i++) {
 			struct json_object *data;
 
@@ -254,7 +254,7 @@ presence_friends(struct request *req)
 	}
 	states = xcalloc((size_t)n + 1, sizeof(bool));
 	seen = xcalloc((size_t)n + 1, sizeof(long long));
-	if (n > 0 && online_states(ids, n, states, seen) == -1) {
+	if (n > 0 && presence_online_states(ids, n, states, seen) == -1) {
 		http_error(req, 503, "Unavailable", NULL,
 		    "presence is temporarily unavailable");
 		goto out;

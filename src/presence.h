@@ -4,6 +4,8 @@
 #ifndef BUNNYBOOK_PRESENCE_H
 #define BUNNYBOOK_PRESENCE_H
 
+#include <stdbool.h>
+
 #include "http.h"
 
 /*
@@ -17,6 +19,14 @@ void presence_seen(const char *profile_id);
  * online friends; runs at most every few seconds per worker.
  */
 void presence_sweep(void);
+
+/*
+ * Read the online state and last-seen time (Unix ms, 0 when never seen)
+ * of n profiles: online means seen within the presence TTL.  Returns 0,
+ * or -1 when the pub/sub Redis failed.
+ */
+int presence_online_states(const char *const *ids, int n, bool *online,
+    long long *seen);
 
 /* POST /api/presence/heartbeat. */
 void presence_heartbeat(struct request *req);

@@ -6,6 +6,7 @@
 
 #include "accounts.h"
 #include "avatar_routes.h"
+#include "chat.h"
 #include "comments.h"
 #include "feed.h"
 #include "friends.h"
@@ -22,6 +23,7 @@
 #define JSON ROUTE_JSON_BODY
 #define OPTIONAL ROUTE_AUTH_OPTIONAL
 #define PROFILE "/api/profiles/{id:uuid}"
+#define CHAT "/api/chat/{group:uuid}"
 
 const struct route routes[] = {
 	{ "GET", "/api/health", health_live, 0 },
@@ -64,6 +66,23 @@ const struct route routes[] = {
 	{ "PATCH", PROFILE "/notifications", notifications_mark, AUTH | JSON },
 	{ "GET", "/api/presence/friends", presence_friends, AUTH },
 	{ "POST", "/api/presence/heartbeat", presence_heartbeat, AUTH },
+
+	{ "GET", PROFILE "/conversations", chat_conversations_list, AUTH },
+	{ "GET", PROFILE "/conversations/unread_count",
+	    chat_conversations_unread, AUTH },
+	{ "GET", PROFILE "/private_chats", chat_private_chats, AUTH },
+	{ "POST", "/api/chat", chat_group_create, AUTH | JSON },
+	{ "GET", CHAT, chat_group_get, AUTH },
+	{ "PATCH", CHAT, chat_group_rename, AUTH | JSON },
+	{ "POST", CHAT "/members", chat_member_add, AUTH | JSON },
+	{ "DELETE", CHAT "/members/{member:uuid}", chat_member_leave, AUTH },
+	{ "GET", CHAT "/messages", chat_messages_list, AUTH },
+	{ "POST", CHAT "/messages", chat_messages_send, AUTH | JSON },
+	{ "PATCH", CHAT "/messages/{msg:uuid}", chat_messages_edit,
+	    AUTH | JSON },
+	{ "DELETE", CHAT "/messages/{msg:uuid}", chat_messages_delete, AUTH },
+	{ "POST", CHAT "/read", chat_read, AUTH | JSON },
+	{ "POST", CHAT "/typing", chat_typing, AUTH },
 
 	{ "POST", "/api/posts", posts_create, AUTH | JSON },
 	{ "GET", "/api/posts", posts_list, OPTIONAL },

@@ -100,7 +100,7 @@ my @cases = (
 	[ 'one post', sub { $V->{c}->request(GET => "/api/posts/$post") }, 200, [ 'posts_pkey' ] ],
 	[ 'comment page', sub { $V->{c}->request(GET => "/api/posts/$post/comments") }, 200, [ 'comments_post_idx' ] ],
 	[ 'comment create', sub { my $r = $V->{c}->request(POST => "/api/posts/$post/comments", { content => 'indexed' }); $cm = $r->{body}{id}; $r }, 201, [ 'comments_post_idx' ] ],
-	[ 'post like', sub { $V->{c}->request(PUT => "/api/posts/$post/like") }, 204, [ 'notifications_like_group_idx' ] ],
+	[ 'post like', sub { $V->{c}->request(PUT => "/api/posts/$post/like") }, 204, [ 'notifications_group_idx' ] ],
 	[ 'post unlike', sub { $V->{c}->request(DELETE => "/api/posts/$post/like") }, 204, [ 'post_likes_pkey' ] ],
 	[ 'comment like', sub { $V->{c}->request(PUT => "/api/comments/$cm/like") }, 204, [ 'comments_pkey' ] ],
 	[ 'comment delete', sub { $V->{c}->request(DELETE => "/api/comments/$cm") }, 204, [ 'comments_pkey' ] ],

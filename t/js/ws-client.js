@@ -4,7 +4,9 @@
 // --timeout milliseconds.  Status lines start with "#".
 //
 //   node ws-client.js URL [--token T] [--cookie C] [--origin O]
-//       [--count N] [--timeout MS] [--last-event-id ID]
+//       [--count N] [--timeout MS] [--last-event-id ID] [--types T1,T2]
+//
+// With --types, events of other types are neither printed nor counted.
 'use strict';
 
 const WebSocket = require('ws');
@@ -65,6 +67,8 @@ ws.on('message', (data) => {
 	} catch (e) {
 		event = { unparsed: frame.body };
 	}
+	if (opts.types && !opts.types.split(',').includes(event.type))
+		return;
 	console.log(JSON.stringify({ id: frame.id, event }));
 	received++;
 	if (received >= opts.count) {

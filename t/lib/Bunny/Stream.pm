@@ -12,7 +12,9 @@ use JSON::PP;
 use Time::HiRes qw(time);
 use Bunny qw(stack);
 
-# Start the WebSocket client; returns a handle for ws_wait().
+# Start the WebSocket client; returns a handle for ws_wait().  Options:
+# token, origin, cookie, last_event_id, count (events to wait for),
+# timeout (ms) and types (array of the event types to keep).
 sub ws_start {
 	my (%opt) = @_;
 	my $s = stack();
@@ -24,6 +26,7 @@ sub ws_start {
 	push @args, '--origin', $opt{origin} if $opt{origin};
 	push @args, '--cookie', $opt{cookie} if $opt{cookie};
 	push @args, '--last-event-id', $opt{last_event_id} if $opt{last_event_id};
+	push @args, '--types', join(',', @{ $opt{types} }) if $opt{types};
 	my $pid = open(my $fh, '-|', 'node', @args) // die "node: $!";
 	my $h = { pid => $pid, fh => $fh, lines => [] };
 	# Wait for the handshake so that later events are not missed.
