@@ -35,6 +35,8 @@ usage(FILE *out)
 	    "  migrate        apply pending schema migrations and exit\n"
 	    "  check-config   validate the configuration and exit\n"
 	    "  graph-sync     rebuild the Neo4j graph from PostgreSQL\n"
+	    "  routes         print the route table (method, pattern, flags)\n"
+	    "                 and exit; needs no configuration\n"
 	    "  import-graph FILE\n"
 	    "                 load an edge list (\"A B\" per line) as profiles\n"
 	    "                 and friendships\n"
@@ -66,6 +68,35 @@ check_startup(const struct config *cfg, bool need_key)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * `routes`: one line per route, "METHOD PATTERN AUTH [json] [internal]",
+ * where AUTH is public, optional or required.  The API description's test
+ * compares the document with this output.
+ */
+static const char *
+auth_word(unsigned flags)
+{
+	if (flags & ROUTE_AUTH_REQUIRED)
+		return "required";
+	if (flags & ROUTE_AUTH_OPTIONAL)
+		return "optional";
+	return "public";
+}
+
+static void
+print_routes(void)
+{
+	size_t i;
+
+	for (i = 0; i < routes_count; i++) {
+		unsigned flags = routes[i].flags;
+
+		printf("%s %s %s%s%s\n", routes[i].method, routes[i].pattern,
+		    auth_word(flags), (flags & ROUTE_JSON_BODY) ? " json" : "",
+		    (flags & ROUTE_INTERNAL) ? " internal" : "");
+	}
 }
 
 /* `graph-sync`: rebuild Neo4j from PostgreSQL. */
@@ -134,6 +165,10 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		command = argv[optind++];
+	if (strcmp(command, "routes") == 0 && optind == argc) {
+		print_routes();
+		return 0;
+	}
 	if (optind < argc && strcmp(command, "import-graph") == 0)
 		argument = argv[optind++];
 	if (strcmp(command, "import-graph") == 0 && argument == NULL) {
