@@ -496,7 +496,8 @@ config_check_serve(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	if (strlen(cfg->jwt_key) < 32) {
-		set_error(err, errlen, "jwt_key is %s: it must be at least 32 "
+		set_error(err, errlen, "jwt_key is %s: set jwt_key in the "
+		    "configuration file or BUNNYBOOK_JWT_KEY to at least 32 "
 		    "bytes of random data (for example: head -c 48 /dev/urandom "
 		    "| base64)", cfg->jwt_key[0] ? "too short" : "not set");
 		return -1;

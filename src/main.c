@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -48,9 +49,13 @@ usage(FILE *out)
 	config_print_help(out);
 }
 
-/* Checks that need more than one key or the route table. */
+/*
+ * Checks that need more than one key or the route table.  A failed serve
+ * check names the file it read, so that an operator who edited another
+ * copy (or none) sees which one counts.
+ */
 static int
-check_startup(const struct config *cfg, bool need_key)
+check_startup(const struct config *cfg, const char *path, bool need_key)
 {
 	char err[512];
 	enum log_level level;
@@ -62,7 +67,8 @@ check_startup(const struct config *cfg, bool need_key)
 		return -1;
 	}
 	if (need_key && config_check_serve(cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "bunnybookd: %s\n", err);
+		fprintf(stderr, "bunnybookd: %s (configuration file: %s%s)\n",
+		    err, path, access(path, F_OK) == 0 ? "" : ", not found");
 		return -1;
 	}
 	return 0;
@@ -151,7 +157,7 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
-	if (check_startup(&cfg, strcmp(command, "serve") == 0 ||
+	if (check_startup(&cfg, path, strcmp(command, "serve") == 0 ||
 		strcmp(command, "check-config") == 0) == -1) {
 		config_free(&cfg);
 		return EXIT_CONFIG;
