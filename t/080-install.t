@@ -197,6 +197,35 @@ SKIP: {
 	    'bunnybookd.service exposure is at most 2.0 of 10');
 }
 
+# ------------------------------------------------------------ sysusers, tmpfiles
+SKIP: {
+	my $sysusers = `command -v systemd-sysusers 2>/dev/null`;
+	chomp $sysusers;
+	skip 'systemd-sysusers is not installed (Debian package systemd)', 5
+	    unless $sysusers;
+	skip 'creating users and chowning needs root', 5 if $> != 0;
+
+	# Apply both files to a copy of this host's user database.
+	my $sys_root = "$work/root";
+	mkdir $sys_root;
+	mkdir "$sys_root/etc";
+	system('cp', '-p', (grep { -e } map { "/etc/$_" } qw(passwd group shadow gshadow)),
+	    "$sys_root/etc/") == 0 or die 'cannot copy the user database';
+	my $users_file = installed($files, qr{/sysusers\.d/bunnybook\.conf$});
+	$out = `'$sysusers' --root='$sys_root' '$dest$users_file' 2>&1`;
+	is($? >> 8, 0, 'systemd-sysusers accepts the sysusers.d entry') or diag($out);
+	like(slurp("$sys_root/etc/passwd"), qr/^bunnybook:x:\d+:\d+:/m,
+	    'sysusers.d creates the bunnybook user');
+	like(slurp("$sys_root/etc/group"), qr/^bunnybook:x:\d+:(?:.*,)?www-data(?:,|$)/m,
+	    "nginx's www-data joins the bunnybook group");
+
+	my $tmp_file = installed($files, qr{/tmpfiles\.d/bunnybook\.conf$});
+	$out = `systemd-tmpfiles --root='$sys_root' --create '$dest$tmp_file' 2>&1`;
+	is($? >> 8, 0, 'systemd-tmpfiles accepts the tmpfiles.d entry') or diag($out);
+	is((stat "$sys_root/run/bunnybook")[2] & 07777, 0750,
+	    'tmpfiles.d creates /run/bunnybook with mode 0750');
+}
+
 # ------------------------------------------------------------ nginx -t
 SKIP: {
 	my $module = '/usr/lib/nginx/modules/ngx_nchan_module.so';
