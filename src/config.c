@@ -133,6 +133,10 @@ static const struct config_key keys[] = {
 	    "likes and unlikes per profile within write_window_s before 429" },
 	{ "write_window_s", CFG_INT, OFF(write_window_s), "60", 1, 86400,
 	    "seconds", false, "window of the post, comment and like counters" },
+	{ "metrics_listen", CFG_STRING, OFF(metrics_listen), "", 0, 0,
+	    "host:port or empty", false,
+	    "where the master serves Prometheus metrics (GET /metrics); "
+	    "empty turns them off; keep it on loopback" },
 };
 
 static void
@@ -487,6 +491,13 @@ config_check_serve(const struct config *cfg, char *err, size_t errlen)
 		set_error(err, errlen, "invalid value \"%s\" for key "
 		    "nchan_publisher: expected unix:/path or http://host:port",
 		    cfg->nchan_publisher);
+		return -1;
+	}
+	if (cfg->metrics_listen[0] != '\0' &&
+	    !host_port_valid(cfg->metrics_listen)) {
+		set_error(err, errlen, "invalid value \"%s\" for key "
+		    "metrics_listen: expected host:port with a port from 1 to "
+		    "65535, or nothing to turn metrics off", cfg->metrics_listen);
 		return -1;
 	}
 	if (!origin_valid(cfg->site_origin)) {

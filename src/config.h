@@ -56,6 +56,7 @@ struct config {
 	int comment_writes_per_window;
 	int like_writes_per_window;
 	int write_window_s;
+	char *metrics_listen;
 };
 
 /*

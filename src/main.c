@@ -4,6 +4,7 @@
  * Start-up errors exit with status 2 and one line naming the problem.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "db.h"
 #include "graph_neo4j.h"
 #include "import.h"
@@ -52,7 +54,7 @@ usage(FILE *out)
 /*
  * Checks that need more than one key or the route table.  A failed serve
  * check names the file it read, so that an operator who edited another
- * copy (or none) sees which one counts.
+ * copy (or none) learns which one counts.
  */
 static int
 check_startup(const struct config *cfg, const char *path, bool need_key)
@@ -72,6 +74,17 @@ check_startup(const struct config *cfg, const char *path, bool need_key)
 		return -1;
 	}
 	return 0;
+}
+
+/* `serve`: the metrics segment must exist before the first fork. */
+static int
+serve(struct config *cfg, const char *path, bool path_required)
+{
+	if (metrics_init(routes, routes_count) == -1) {
+		log_error("cannot map the metrics segment: %s", strerror(errno));
+		return 1;
+	}
+	return master_run(cfg, path, path_required);
 }
 
 /* `graph-sync`: rebuild Neo4j from PostgreSQL. */
@@ -165,7 +178,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (strcmp(command, "serve") == 0)
-		rc = master_run(&cfg, path, path_required);
+		rc = serve(&cfg, path, path_required);
 	else if (strcmp(command, "migrate") == 0)
 		rc = migrate_run(&cfg) == 0 &&
 			(strcmp(cfg.graph_backend, "neo4j") != 0 ||
