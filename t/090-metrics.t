@@ -146,13 +146,14 @@ sub run_with {
 	return ($? >> 8, $out);
 }
 
-(my $bad = $conf) =~ s/^metrics_listen = .*$/metrics_listen = nowhere/m;
+my $bad = "$conf\nmetrics_listen = nowhere\n";
 my ($rc, $out) = run_with($bad, 'check-config');
 is($rc, 2, 'invalid metrics_listen stops start-up');
 like($out, qr/metrics_listen/, 'message names metrics_listen');
 
 # A second server on the port the stack's master holds cannot start.
 (my $busy = $conf) =~ s/^listen = .*$/listen = $dir\/second.sock/m;
+$busy .= "\nmetrics_listen = 127.0.0.1:$port\n";
 ($rc, $out) = run_with($busy, 'serve');
 is($rc, 1, 'metrics port in use stops serve');
 like($out, qr/cannot listen on metrics_listen 127\.0\.0\.1:$port: Address already in use/,
