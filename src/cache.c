@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kv.h"
+#include "metrics.h"
 
 /* Generations outlive every entry that names them. */
 #define GENERATION_TTL "86400"
@@ -19,13 +20,13 @@ cache_get(const char *key, struct buf *out)
 	redisReply *r = kv_commandv(KV_CACHE, 2, argv);
 	bool hit = false;
 
-	if (r == NULL)
-		return false;
-	if (r->type == REDIS_REPLY_STRING) {
+	if (r != NULL && r->type == REDIS_REPLY_STRING) {
 		buf_add(out, r->str, r->len);
 		hit = true;
 	}
-	freeReplyObject(r);
+	if (r != NULL)
+		freeReplyObject(r);
+	metrics_count(hit ? METRICS_CACHE_HITS : METRICS_CACHE_MISSES);
 	return hit;
 }
 

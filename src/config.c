@@ -139,6 +139,10 @@ static const struct config_key keys[] = {
 	{ "chat_typing_per_second", CFG_INT, OFF(chat_typing_per_second), "5",
 	    1, 100000, "events", false,
 	    "typing calls per profile and second before 429" },
+	{ "metrics_listen", CFG_STRING, OFF(metrics_listen), "", 0, 0,
+	    "host:port or empty", false,
+	    "where the master serves Prometheus metrics (GET /metrics); "
+	    "empty turns them off; keep it on loopback" },
 };
 
 static void
@@ -495,6 +499,13 @@ config_check_serve(const struct config *cfg, char *err, size_t errlen)
 		    cfg->nchan_publisher);
 		return -1;
 	}
+	if (cfg->metrics_listen[0] != '\0' &&
+	    !host_port_valid(cfg->metrics_listen)) {
+		set_error(err, errlen, "invalid value \"%s\" for key "
+		    "metrics_listen: expected host:port with a port from 1 to "
+		    "65535, or nothing to turn metrics off", cfg->metrics_listen);
+		return -1;
+	}
 	if (!origin_valid(cfg->site_origin)) {
 		set_error(err, errlen, "invalid value \"%s\" for key "
 		    "site_origin: expected scheme://host[:port] without a path "
@@ -502,7 +513,8 @@ config_check_serve(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	if (strlen(cfg->jwt_key) < 32) {
-		set_error(err, errlen, "jwt_key is %s: it must be at least 32 "
+		set_error(err, errlen, "jwt_key is %s: set jwt_key in the "
+		    "configuration file or BUNNYBOOK_JWT_KEY to at least 32 "
 		    "bytes of random data (for example: head -c 48 /dev/urandom "
 		    "| base64)", cfg->jwt_key[0] ? "too short" : "not set");
 		return -1;

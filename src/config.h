@@ -11,7 +11,12 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The build sets it to $(sysconfdir)/bunnybook/bunnybook.conf. */
+#ifdef BUNNYBOOK_CONFIG_PATH
+#define CONFIG_DEFAULT_PATH BUNNYBOOK_CONFIG_PATH
+#else
 #define CONFIG_DEFAULT_PATH "/etc/bunnybook/bunnybook.conf"
+#endif
 
 struct config {
 	char *listen;
@@ -53,6 +58,7 @@ struct config {
 	int write_window_s;
 	int chat_messages_per_second;
 	int chat_typing_per_second;
+	char *metrics_listen;
 };
 
 /*

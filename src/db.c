@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 static PGconn *conn;
@@ -73,6 +74,7 @@ db_connect(void)
 	/* expand_dbname lets database_url be a conninfo string or a URI. */
 	conn = PQconnectdbParams(keys, values, 1);
 	if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+		metrics_count(METRICS_DB_ERRORS);
 		log_limited(&connect_limiter, 5000, LOG_ERROR,
 		    "PostgreSQL connection failed: %s",
 		    conn ? PQerrorMessage(conn) : "out of memory");
@@ -135,11 +137,13 @@ db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
 	if (sqlstate != NULL && state != NULL)
 		snprintf(sqlstate, 6, "%s", state);
 	/* Constraint violations are expected results, not errors to log. */
-	if (state == NULL || strncmp(state, "23", 2) != 0)
+	if (state == NULL || strncmp(state, "23", 2) != 0) {
+		metrics_count(METRICS_DB_ERRORS);
 		log_error("PostgreSQL statement failed (SQLSTATE %s): %s",
 		    state ? state : "none",
 		    res ? PQresultErrorMessage(res)
 			: (conn ? PQerrorMessage(conn) : "no connection"));
+	}
 	PQclear(res);
 	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD)
 		in_transaction = false;

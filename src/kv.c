@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define RECONNECT_INTERVAL_MS 1000
@@ -28,6 +29,13 @@ static struct kv_conn conns[2] = {
 	[KV_PUBSUB] = { .name = "pubsub_redis" },
 };
 static int timeout_ms = 500;
+
+static void
+count_error(const struct kv_conn *c)
+{
+	metrics_count(c == &conns[KV_CACHE] ? METRICS_CACHE_REDIS_ERRORS
+					    : METRICS_PUBSUB_REDIS_ERRORS);
+}
 
 static long long
 monotonic_ms(void)
@@ -100,6 +108,7 @@ kv_connect(struct kv_conn *c)
 		return NULL;
 	c->ctx = connect_address(c->address, &tv);
 	if (c->ctx == NULL || c->ctx->err) {
+		count_error(c);
 		log_limited(&c->limiter, 10000, LOG_WARN,
 		    "%s: cannot connect to %s: %s", c->name, c->address,
 		    c->ctx ? c->ctx->errstr : "invalid address");
@@ -125,6 +134,7 @@ kv_command(enum kv_instance which, int argc, const char **argv,
 		return NULL;
 	reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
 	if (reply == NULL) {
+		count_error(c);
 		log_limited(&c->limiter, 10000, LOG_WARN,
 		    "%s: command %s failed: %s", c->name, argv[0],
 		    c->ctx->errstr);
@@ -134,6 +144,7 @@ kv_command(enum kv_instance which, int argc, const char **argv,
 		return NULL;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
+		count_error(c);
 		log_limited(&c->limiter, 10000, LOG_WARN,
 		    "%s: command %s returned an error: %s", c->name, argv[0],
 		    reply->str);

@@ -4,14 +4,17 @@
  * Start-up errors exit with status 2 and one line naming the problem.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "db.h"
 #include "graph_neo4j.h"
 #include "import.h"
@@ -50,9 +53,13 @@ usage(FILE *out)
 	config_print_help(out);
 }
 
-/* Checks that need more than one key or the route table. */
+/*
+ * Checks that need more than one key or the route table.  A failed serve
+ * check names the file it read, so that an operator who edited another
+ * copy (or none) learns which one counts.
+ */
 static int
-check_startup(const struct config *cfg, bool need_key)
+check_startup(const struct config *cfg, const char *path, bool need_key)
 {
 	char err[512];
 	enum log_level level;
@@ -64,7 +71,8 @@ check_startup(const struct config *cfg, bool need_key)
 		return -1;
 	}
 	if (need_key && config_check_serve(cfg, err, sizeof(err)) == -1) {
-		fprintf(stderr, "bunnybookd: %s\n", err);
+		fprintf(stderr, "bunnybookd: %s (configuration file: %s%s)\n",
+		    err, path, access(path, F_OK) == 0 ? "" : ", not found");
 		return -1;
 	}
 	return 0;
@@ -97,6 +105,17 @@ print_routes(void)
 		    auth_word(flags), (flags & ROUTE_JSON_BODY) ? " json" : "",
 		    (flags & ROUTE_INTERNAL) ? " internal" : "");
 	}
+}
+
+/* `serve`: the metrics segment must exist before the first fork. */
+static int
+serve(struct config *cfg, const char *path, bool path_required)
+{
+	if (metrics_init(routes, routes_count) == -1) {
+		log_error("cannot map the metrics segment: %s", strerror(errno));
+		return 1;
+	}
+	return master_run(cfg, path, path_required);
 }
 
 /* `graph-sync`: rebuild Neo4j from PostgreSQL. */
@@ -186,7 +205,7 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return EXIT_CONFIG;
 	}
-	if (check_startup(&cfg, strcmp(command, "serve") == 0 ||
+	if (check_startup(&cfg, path, strcmp(command, "serve") == 0 ||
 		strcmp(command, "check-config") == 0) == -1) {
 		config_free(&cfg);
 		return EXIT_CONFIG;
@@ -194,7 +213,7 @@ main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 
 	if (strcmp(command, "serve") == 0)
-		rc = master_run(&cfg, path, path_required);
+		rc = serve(&cfg, path, path_required);
 	else if (strcmp(command, "migrate") == 0)
 		rc = migrate_run(&cfg) == 0 &&
 			(strcmp(cfg.graph_backend, "neo4j") != 0 ||

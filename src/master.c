@@ -3,7 +3,8 @@
  * opens the listening socket, forks workers, restarts the ones that die
  * (with a growing delay when they keep crashing), replaces them all on
  * SIGHUP and drains them on SIGTERM.  It reports readiness to systemd
- * through NOTIFY_SOCKET when started as a Type=notify service.
+ * through NOTIFY_SOCKET when started as a Type=notify service, and accepts
+ * metrics scrapes (metrics.c) when metrics_listen is set.
  */
 #include "master.h"
 
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 #include "worker.h"
 
@@ -47,6 +49,7 @@ struct retiring {
 
 static int signal_pipe[2] = { -1, -1 };
 static int listen_fd = -1;
+static int metrics_fd = -1;
 static int ready_read = -1, ready_write = -1;
 static struct slot *slots;
 static int slot_count;
@@ -171,6 +174,8 @@ spawn_worker(const struct config *cfg, struct slot *s)
 		close(signal_pipe[0]);
 		close(signal_pipe[1]);
 		close(ready_read);
+		if (metrics_fd >= 0)
+			close(metrics_fd);
 		status = worker_run(cfg, listen_fd, ready_write);
 		_exit(status);
 	}
@@ -217,6 +222,7 @@ worker_died(struct slot *s, int status, bool stopping)
 	} else {
 		s->failures = 0;
 	}
+	metrics_count(METRICS_WORKER_RESTARTS);
 	log_error("worker %s; restarting it in %lld ms", how, delay);
 	s->respawn_at_ms = now + delay;
 }
@@ -319,6 +325,7 @@ start_generation(const struct config *cfg)
 	slot_count = count;
 	for (i = 0; i < slot_count; i++)
 		spawn_worker(cfg, &slots[i]);
+	metrics_set_workers(count);
 	log_info("%d workers started (generation %u)", count, generation);
 }
 
@@ -355,6 +362,9 @@ reload(struct config **cfg, const char *config_path, bool path_required)
 	if (strcmp(fresh->listen, (*cfg)->listen) != 0)
 		log_warn("listen changed to %s; the new address takes effect "
 			 "only after a restart", fresh->listen);
+	if (strcmp(fresh->metrics_listen, (*cfg)->metrics_listen) != 0)
+		log_warn("metrics_listen changed to %s; the new address takes "
+			 "effect only after a restart", fresh->metrics_listen);
 	notify_systemd("RELOADING=1");
 	notified_ready = false;
 	/* Workers hold pointers into the old one only in their own copy. */
@@ -382,6 +392,8 @@ shutdown_pool(const struct config *cfg)
 	log_info("stopping: letting in-flight requests finish (up to %d s)",
 	    cfg->shutdown_timeout_s);
 	close(listen_fd);
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	if (is_unix_path(cfg->listen))
 		unlink(cfg->listen);
 	for (i = 0; i < slot_count; i++) {
@@ -420,16 +432,25 @@ master_run(struct config *cfg_in, const char *config_path, bool path_required)
 	if (listen_fd < 0)
 		return 1;
 	log_info("bunnybookd listening on %s", cfg->listen);
+	metrics_fd = metrics_listen(cfg);
+	if (metrics_fd == -1)
+		return 1;
+	if (metrics_fd >= 0)
+		log_info("metrics at http://%s/metrics", cfg->metrics_listen);
 	start_generation(cfg);
 
 	while (!stop) {
-		struct pollfd pfd[2] = { { signal_pipe[0], POLLIN, 0 },
-			{ ready_read, POLLIN, 0 } };
+		/* A negative fd (metrics off) is ignored by poll(). */
+		struct pollfd pfd[3] = { { signal_pipe[0], POLLIN, 0 },
+			{ ready_read, POLLIN, 0 }, { metrics_fd, POLLIN, 0 } };
 		unsigned char sig;
 
-		if (poll(pfd, 2, next_timeout()) > 0 &&
-		    (pfd[1].revents & POLLIN))
-			drain_ready_pipe();
+		if (poll(pfd, 3, next_timeout()) > 0) {
+			if (pfd[1].revents & POLLIN)
+				drain_ready_pipe();
+			if (pfd[2].revents & POLLIN)
+				metrics_serve(metrics_fd, cfg);
+		}
 		while (read(signal_pipe[0], &sig, 1) == 1) {
 			if (sig == SIGTERM || sig == SIGINT)
 				stop = true;

@@ -13,6 +13,7 @@
 
 #include "kv.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 /* Events waiting for the request's commit. */
@@ -116,8 +117,11 @@ rt_post(const char *path, const char *body, size_t len)
 	struct curl_slist *headers = NULL;
 	int status;
 
-	if (handle() == NULL)
+	metrics_count(METRICS_PUBLISHES);
+	if (handle() == NULL) {
+		metrics_count(METRICS_PUBLISH_FAILURES);
 		return -1;
+	}
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	headers = curl_slist_append(headers, "Accept: text/json");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -125,6 +129,8 @@ rt_post(const char *path, const char *body, size_t len)
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)len);
 	status = perform("publish", path);
 	curl_slist_free_all(headers);
+	if (status < 0 || status >= 300)
+		metrics_count(METRICS_PUBLISH_FAILURES);
 	if (status >= 300)
 		log_limited(&publish_limiter, 5000, LOG_WARN,
 		    "nchan publish %s returned HTTP %d", path, status);

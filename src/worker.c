@@ -22,6 +22,7 @@
 #include "http.h"
 #include "kv.h"
 #include "log.h"
+#include "metrics.h"
 #include "password.h"
 #include "presence.h"
 #include "routes.h"
@@ -121,6 +122,9 @@ static void
 serve_one(FCGX_Request *fcgi)
 {
 	struct request req;
+	long long started_us;
+	long route_index;
+	int status;
 
 	if (http_request_begin(&req, fcgi) == 0)
 		dispatch(&req);
@@ -131,7 +135,12 @@ serve_one(FCGX_Request *fcgi)
 	else
 		log_debug("%s %s returned %d in %lld us", req.method, req.path,
 		    req.status, clock_us() - req.started_us);
+	route_index = req.match.route != NULL ? req.match.route - routes : -1;
+	status = req.status;
+	started_us = req.started_us;
 	http_request_end(&req);
+	/* After the response is written, so its duration counts too. */
+	metrics_request(route_index, status, clock_us() - started_us);
 }
 
 static void
