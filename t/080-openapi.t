@@ -4,12 +4,13 @@
 # path parameters, authentication and JSON bodies; the document's
 # references and examples hold; nginx serves it unchanged; and the live
 # server's answers to representative requests have the documented status
-# and validate against the documented schema.
+# and validate against the documented schema, as does a chat stream event.
 use strict;
 use warnings;
 use Test::More;
 use Bunny qw(api stack new_client register_user login_user unique_name);
 use Bunny::OpenAPI;
+use Bunny::Stream;
 
 my $s = stack();
 my $api = Bunny::OpenAPI->new("$s->{BB_ROOT}/static/apidocs/openapi.json");
@@ -209,6 +210,51 @@ check_live($alice, GET => '/api/profiles/{id}/notifications/unread_count',
     "/api/profiles/$alice_id/notifications/unread_count", undef, 200);
 check_live($alice, PATCH => '/api/profiles/{id}/notifications',
     "/api/profiles/$alice_id/notifications?read=true", { all => JSON::PP::true() }, 200);
+
+# Chat: Alice and Bob are friends, so they share a private conversation;
+# Carol is nobody's friend.
+my $carol_user = register_user(prefix => 'doc');
+my $carol = login_user($carol_user);
+$res = check_live($alice, GET => '/api/profiles/{id}/private_chats', "/api/profiles/$alice_id/private_chats", undef, 200);
+my $chat = $res->{body}[0]{chatGroupId} // '';
+check_live($bob, GET => '/api/profiles/{id}/private_chats', "/api/profiles/$alice_id/private_chats", undef, 403);
+check_live($alice, GET => '/api/chat/{group}', "/api/chat/$chat", undef, 200);
+my $message_example = $doc->{paths}{'/api/chat/{group}/messages'}{post}{requestBody}{content}{'application/json'}{example};
+my $bob_stream = Bunny::Stream::ws_start(token => $bob->token, types => ['chat_message'], timeout => 8000);
+$res = check_live($alice, POST => '/api/chat/{group}/messages', "/api/chat/$chat/messages", $message_example, 201);
+my $msg = $res->{body}{id} // '';
+my ($events) = Bunny::Stream::ws_wait($bob_stream);
+my $event = $events->[0]{event};
+ok($event, 'the other member receives a chat_message event');
+my @event_errors = $api->validate({ '$ref' => '#/components/schemas/ChatStreamEvent' }, $event);
+ok(!@event_errors, 'the chat_message event fits ChatStreamEvent') or diag(join "\n", @event_errors);
+check_live($alice, POST => '/api/chat/{group}/messages', "/api/chat/$chat/messages", { content => ' ' }, 422);
+check_live($carol, POST => '/api/chat/{group}/messages', "/api/chat/$chat/messages", $message_example, 403);
+check_live($alice, GET => '/api/chat/{group}/messages',
+    '/api/chat/00000000-0000-4000-8000-000000000000/messages', undef, 404);
+check_live($bob, GET => '/api/chat/{group}/messages', "/api/chat/$chat/messages?limit=50", undef, 200);
+check_live($bob, GET => '/api/chat/{group}/messages', "/api/chat/$chat/messages?limit=51", undef, 422);
+check_live($alice, PATCH => '/api/chat/{group}/messages/{msg}', "/api/chat/$chat/messages/$msg",
+    { content => 'Hello again, Bob!' }, 200);
+check_live($bob, PATCH => '/api/chat/{group}/messages/{msg}', "/api/chat/$chat/messages/$msg", { content => 'mine' }, 403);
+check_live($bob, POST => '/api/chat/{group}/read', "/api/chat/$chat/read", { chatMessageId => $msg }, 204);
+check_live($bob, POST => '/api/chat/{group}/typing', "/api/chat/$chat/typing", undef, 204);
+check_live($alice, GET => '/api/profiles/{id}/conversations', "/api/profiles/$alice_id/conversations", undef, 200);
+check_live($bob, GET => '/api/profiles/{id}/conversations/unread_count',
+    "/api/profiles/$bob_user->{id}/conversations/unread_count", undef, 200);
+
+$res = check_live($alice, POST => '/api/chat', '/api/chat', { memberIds => [ $bob_user->{id} ], name => 'Carrot club' }, 201);
+my $group = $res->{body}{chatGroupId} // '';
+check_live($alice, POST => '/api/chat', '/api/chat', { memberIds => [ $bob_user->{id}, $carol_user->{id} ] }, 403);
+check_live($alice, POST => '/api/chat', '/api/chat', { memberIds => [] }, 422);
+check_live($bob, PATCH => '/api/chat/{group}', "/api/chat/$group", { name => undef }, 200);
+check_live($bob, PATCH => '/api/chat/{group}', "/api/chat/$chat", { name => 'Ours' }, 403);
+check_live($bob, POST => '/api/chat/{group}/members', "/api/chat/$group/members", { profileId => $alice_id }, 409);
+check_live($alice, DELETE => '/api/chat/{group}/messages/{msg}', "/api/chat/$chat/messages/$msg", undef, 204);
+check_live($alice, DELETE => '/api/chat/{group}/messages/{msg}', "/api/chat/$chat/messages/$msg", undef, 404);
+check_live($alice, DELETE => '/api/chat/{group}/members/{member}', "/api/chat/$group/members/$bob_user->{id}", undef, 403);
+check_live($bob, DELETE => '/api/chat/{group}/members/{member}', "/api/chat/$group/members/$bob_user->{id}", undef, 204);
+
 check_live($alice, GET => '/api/health/ready', '/api/health/ready', undef, 200);
 check_live($alice, POST => '/api/logout', '/api/logout', undef, 204);
 
