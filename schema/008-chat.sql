@@ -66,3 +66,47 @@ CREATE TABLE chat_messages (
 CREATE INDEX chat_messages_history_idx
 	ON chat_messages (chat_group_id, created_at DESC, id DESC);
 CREATE INDEX chat_messages_profile_idx ON chat_messages (profile_id);
+
+-- Store message p_id of p_sender in conversation p_group and move the
+-- members' counters, in one call so that sending costs one round trip:
+-- the message is numbered, given a time strictly later than the previous
+-- one (so history order by time is the numbering order), others get one
+-- more unread message and the sender has read up to it.  Returns the
+-- message's time and the ids of every member.
+CREATE FUNCTION chat_send_message(p_group uuid, p_sender uuid, p_content text)
+RETURNS TABLE (message_id uuid, created_at timestamptz, member_ids uuid[])
+LANGUAGE plpgsql AS $$
+DECLARE
+	msg_id uuid;
+	msg_seq bigint;
+	msg_at timestamptz;
+	members uuid[];
+BEGIN
+	UPDATE chat_groups g SET message_seq = g.message_seq + 1,
+		last_message_id = gen_random_uuid(),
+		last_message_at = greatest(date_trunc('milliseconds', clock_timestamp()),
+			g.last_message_at + interval '1 millisecond')
+	WHERE g.id = p_group
+	RETURNING g.last_message_id, g.message_seq, g.last_message_at
+	INTO msg_id, msg_seq, msg_at;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	INSERT INTO chat_messages (id, chat_group_id, seq, profile_id, content, created_at)
+	VALUES (msg_id, p_group, msg_seq, p_sender, p_content, msg_at);
+	WITH m AS (
+		UPDATE chat_members cm SET last_message_at = msg_at,
+			unread_count = CASE WHEN cm.profile_id = p_sender THEN 0
+				ELSE cm.unread_count + 1 END,
+			read_seq = CASE WHEN cm.profile_id = p_sender THEN msg_seq
+				ELSE cm.read_seq END,
+			read_message_id = CASE WHEN cm.profile_id = p_sender THEN msg_id
+				ELSE cm.read_message_id END,
+			read_at = CASE WHEN cm.profile_id = p_sender THEN msg_at
+				ELSE cm.read_at END
+		WHERE cm.chat_group_id = p_group
+		RETURNING cm.profile_id)
+	SELECT array_agg(m.profile_id) INTO members FROM m;
+	RETURN QUERY SELECT msg_id, msg_at, members;
+END
+$$;

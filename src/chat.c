@@ -4,7 +4,9 @@
  * A message is stored first and published after the commit to the stream
  * of every member, the sender included (their other tabs).  Writes of
  * one conversation run under its lock (chat_lock) until their events are
- * published, so delivery order equals the order of the history.  Each
+ * published, so delivery order equals the order of the history.  Sending
+ * costs three PostgreSQL round trips: membership with the lock, the
+ * chat_send_message() call, and the unlock.  Each
  * member row keeps its unread count up to date, so counts never scan
  * messages.  Sending moves the sender's read marker to their message.
  */
@@ -35,44 +37,27 @@
 	SQL_ISO_TIME("m.edited_at") ", m.profile_id, a.username,"            \
 	" m.chat_group_id, m.content"
 
+/* With $3 true, a member also takes the conversation's lock (chat_lock). */
 static const char sql_membership[] =
     "SELECT g.private_low IS NOT NULL, m.profile_id IS NOT NULL,"
     " g.private_low IS NULL OR EXISTS (SELECT 1 FROM friendships f"
-    "  WHERE f.profile_id = g.private_low AND f.friend_id = g.private_high)"
+    "  WHERE f.profile_id = g.private_low AND f.friend_id = g.private_high),"
+    " CASE WHEN $3::boolean AND m.profile_id IS NOT NULL THEN"
+    "  pg_advisory_lock(hashtextextended('chat:' || $1::text, 0))::text END"
+    "  IS NOT NULL"
     " FROM chat_groups g LEFT JOIN chat_members m"
-    "  ON m.chat_group_id = g.id AND m.profile_id = $2"
-    " WHERE g.id = $1";
+    "  ON m.chat_group_id = g.id AND m.profile_id = $2::uuid"
+    " WHERE g.id = $1::uuid";
 static const char sql_lock[] =
     "SELECT pg_advisory_lock(hashtextextended('chat:' || $1, 0))";
 static const char sql_unlock[] =
     "SELECT pg_advisory_unlock(hashtextextended('chat:' || $1, 0))";
 static const char sql_member_ids[] =
     "SELECT profile_id FROM chat_members WHERE chat_group_id = $1";
-/*
- * Number the next message and give it a time strictly later than the
- * previous one, so that history order by time is the numbering order.
- */
-static const char sql_next_message[] =
-    "UPDATE chat_groups SET message_seq = message_seq + 1,"
-    " last_message_id = gen_random_uuid(),"
-    " last_message_at = greatest(date_trunc('milliseconds',"
-    "  clock_timestamp()), last_message_at + interval '1 millisecond')"
-    " WHERE id = $1 RETURNING last_message_id, message_seq, last_message_at";
-static const char sql_insert[] =
-    "WITH m AS (INSERT INTO chat_messages"
-    " (id, chat_group_id, seq, profile_id, content, created_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6) RETURNING *)"
-    " SELECT " MESSAGE_COLUMNS " FROM m JOIN profiles a ON a.id = m.profile_id";
-/* Others get one more unread message; the sender has read up to it. */
-static const char sql_members_sent[] =
-    "UPDATE chat_members SET last_message_at = $2,"
-    " unread_count = CASE WHEN profile_id = $3 THEN 0"
-    "  ELSE unread_count + 1 END,"
-    " read_seq = CASE WHEN profile_id = $3 THEN $4 ELSE read_seq END,"
-    " read_message_id = CASE WHEN profile_id = $3 THEN $5::uuid"
-    "  ELSE read_message_id END,"
-    " read_at = CASE WHEN profile_id = $3 THEN $2 ELSE read_at END"
-    " WHERE chat_group_id = $1 RETURNING profile_id";
+/* Store the message and move the counters (schema/008-chat.sql). */
+static const char sql_send[] =
+    "SELECT message_id, " SQL_ISO_TIME("created_at") ", member_ids"
+    " FROM chat_send_message($1, $2, $3)";
 static const char sql_page[] =
     "SELECT " MESSAGE_COLUMNS
     " FROM chat_messages m JOIN profiles a ON a.id = m.profile_id"
@@ -118,11 +103,13 @@ static const char sql_read[] =
     " RETURNING unread_count";
 
 int
-chat_membership_or_reply(struct request *req, struct chat_membership *m)
+chat_membership_or_reply(struct request *req, struct chat_membership *m,
+    bool lock)
 {
 	const char *group = http_route_param(req, "group");
-	const char *params[2] = { group, req->profile_id };
-	PGresult *res = db_exec(sql_membership, 2, params, NULL);
+	const char *params[3] = { group, req->profile_id,
+		lock ? "true" : "false" };
+	PGresult *res = db_exec(sql_membership, 3, params, NULL);
 
 	memset(m, 0, sizeof(*m));
 	m->group = group;
@@ -144,8 +131,17 @@ chat_membership_or_reply(struct request *req, struct chat_membership *m)
 	}
 	m->private_chat = *PQgetvalue(res, 0, 0) == 't';
 	m->open = *PQgetvalue(res, 0, 2) == 't';
+	m->locked = *PQgetvalue(res, 0, 3) == 't';
 	PQclear(res);
 	return 0;
+}
+
+void
+chat_membership_end(struct chat_membership *m)
+{
+	if (m->locked)
+		chat_unlock(m->group);
+	m->locked = false;
 }
 
 int
@@ -223,12 +219,8 @@ message_json(const PGresult *res, int row)
 	return m;
 }
 
-/*
- * Count one message write or typing call of the caller against its
- * per-second limit.  Returns 0, or -1 after replying 429.
- */
-static int
-rate_or_reply(struct request *req, bool typing)
+int
+chat_rate_or_reply(struct request *req, bool typing)
 {
 	const struct config *cfg = worker_config();
 	char key[96], retry[16];
@@ -250,54 +242,62 @@ rate_or_reply(struct request *req, bool typing)
 }
 
 /*
- * Store the message and move the members' counters, in one transaction.
- * Returns the message, or NULL when the database failed; members gets
- * the member ids.
+ * Queue event type with data for every id of members, a PostgreSQL array
+ * of UUIDs ("{a,b}").  Takes ownership of data.
+ */
+static void
+tell_member_array(const char *members, const char *type,
+    struct json_object *data)
+{
+	const char *p = members;
+	char id[37];
+
+	while (*p == '{' || *p == ',') {
+		p++;
+		if (strlen(p) < 36)
+			break;
+		memcpy(id, p, 36);
+		id[36] = '\0';
+		rt_defer(id, true, type, json_object_get(data));
+		p += 36;
+	}
+	json_object_put(data);
+}
+
+/*
+ * Store the message in one statement.  Returns it, or NULL when the
+ * database failed; *members gets the result whose column 2 holds the
+ * member ids.
  */
 static struct json_object *
 store_message(const struct request *req, const char *group,
     const char *content, PGresult **members)
 {
-	const char *next[1] = { group };
-	const char *insert[6], *sent[5];
-	struct json_object *message = NULL;
-	PGresult *numbered = NULL, *res;
+	const char *params[3] = { group, req->profile_id, content };
+	struct json_object *m;
+	PGresult *res = db_exec(sql_send, 3, params, NULL);
 
 	*members = NULL;
-	if (db_begin() == -1)
-		return NULL;
-	numbered = db_exec(sql_next_message, 1, next, NULL);
-	if (numbered == NULL || PQntuples(numbered) != 1)
-		goto fail;
-	insert[0] = PQgetvalue(numbered, 0, 0);
-	insert[1] = group;
-	insert[2] = PQgetvalue(numbered, 0, 1);
-	insert[3] = req->profile_id;
-	insert[4] = content;
-	insert[5] = PQgetvalue(numbered, 0, 2);
-	res = db_exec(sql_insert, 6, insert, NULL);
 	if (res == NULL)
-		goto fail;
-	message = message_json(res, 0);
-	PQclear(res);
-
-	sent[0] = group;
-	sent[1] = PQgetvalue(numbered, 0, 2);
-	sent[2] = req->profile_id;
-	sent[3] = PQgetvalue(numbered, 0, 1);
-	sent[4] = PQgetvalue(numbered, 0, 0);
-	*members = db_exec(sql_members_sent, 5, sent, NULL);
-	if (*members == NULL || db_commit() == -1)
-		goto fail;
-	PQclear(numbered);
-	return message;
-fail:
-	db_rollback();
-	PQclear(numbered);
-	PQclear(*members);
-	*members = NULL;
-	json_object_put(message);
-	return NULL;
+		return NULL;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return NULL;
+	}
+	m = json_object_new_object();
+	json_object_object_add(m, "id",
+	    json_object_new_string(PQgetvalue(res, 0, 0)));
+	json_object_object_add(m, "createdAt",
+	    json_object_new_string(PQgetvalue(res, 0, 1)));
+	json_object_object_add(m, "editedAt", NULL);
+	json_object_object_add(m, "fromProfileId",
+	    json_object_new_string(req->profile_id));
+	json_object_object_add(m, "fromProfileUsername",
+	    json_object_new_string(req->username));
+	json_object_object_add(m, "chatGroupId", json_object_new_string(group));
+	json_object_object_add(m, "content", json_object_new_string(content));
+	*members = res;
+	return m;
 }
 
 void
@@ -308,29 +308,28 @@ chat_messages_send(struct request *req)
 	PGresult *members;
 	const char *content;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
-	    chat_open_or_reply(req, &m) == -1 ||
-	    social_text_or_reply(req, "content", true, MESSAGE_MAX_CHARS,
+	/* Validate before locking, so that a rejected call holds nothing. */
+	if (social_text_or_reply(req, "content", true, MESSAGE_MAX_CHARS,
 		&content) != 0 ||
-	    rate_or_reply(req, false) == -1)
+	    chat_rate_or_reply(req, false) == -1 ||
+	    chat_membership_or_reply(req, &m, true) == -1)
 		return;
-	if (chat_lock(m.group) == -1) {
-		http_internal_error(req);
+	if (chat_open_or_reply(req, &m) == -1) {
+		chat_membership_end(&m);
 		return;
 	}
 	message = store_message(req, m.group, content, &members);
 	if (message != NULL) {
-		chat_tell_members(members, NULL, true, "chat_message",
+		tell_member_array(PQgetvalue(members, 0, 2), "chat_message",
 		    json_object_get(message));
 		rt_flush();
+		PQclear(members);
 	}
-	chat_unlock(m.group);
-	if (message == NULL) {
+	chat_membership_end(&m);
+	if (message == NULL)
 		http_internal_error(req);
-		return;
-	}
-	PQclear(members);
-	http_reply_json(req, 201, message);
+	else
+		http_reply_json(req, 201, message);
 }
 
 void
@@ -344,7 +343,7 @@ chat_messages_list(struct request *req)
 	PGresult *res;
 	int limit, i;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
+	if (chat_membership_or_reply(req, &m, false) == -1 ||
 	    social_keyset_or_reply(req, &cursor) == -1 ||
 	    http_query_limit_or_reply(req, MESSAGES_LIMIT_DEFAULT,
 		MESSAGES_LIMIT_MAX, &limit) == -1)
@@ -404,23 +403,20 @@ chat_messages_edit(struct request *req)
 	const char *msg = http_route_param(req, "msg");
 	struct chat_membership m;
 	struct json_object *message = NULL;
-	PGresult *members = NULL, *res;
+	PGresult *members = NULL, *res = NULL;
 	const char *content, *params[3];
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
-	    own_message_or_reply(req, &m) == -1 ||
-	    chat_open_or_reply(req, &m) == -1 ||
-	    social_text_or_reply(req, "content", true, MESSAGE_MAX_CHARS,
+	if (social_text_or_reply(req, "content", true, MESSAGE_MAX_CHARS,
 		&content) != 0 ||
-	    rate_or_reply(req, false) == -1)
+	    chat_rate_or_reply(req, false) == -1 ||
+	    chat_membership_or_reply(req, &m, true) == -1)
 		return;
+	if (own_message_or_reply(req, &m) == -1 ||
+	    chat_open_or_reply(req, &m) == -1)
+		goto out;
 	params[0] = msg;
 	params[1] = m.group;
 	params[2] = content;
-	if (chat_lock(m.group) == -1) {
-		http_internal_error(req);
-		return;
-	}
 	res = db_exec(sql_edit, 3, params, NULL);
 	if (res != NULL && PQntuples(res) == 1) {
 		message = message_json(res, 0);
@@ -431,7 +427,6 @@ chat_messages_edit(struct request *req)
 		    json_object_get(message));
 		rt_flush();
 	}
-	chat_unlock(m.group);
 	if (res != NULL && PQntuples(res) == 0)
 		http_error(req, 404, "NotFound", "msg",
 		    "no message %s in this conversation", msg);
@@ -439,6 +434,8 @@ chat_messages_edit(struct request *req)
 		http_internal_error(req);
 	else
 		http_reply_json(req, 200, json_object_get(message));
+out:
+	chat_membership_end(&m);
 	json_object_put(message);
 	PQclear(members);
 	PQclear(res);
@@ -491,12 +488,11 @@ chat_messages_delete(struct request *req)
 	PGresult *members = NULL;
 	int rc;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
-	    own_message_or_reply(req, &m) == -1 ||
-	    rate_or_reply(req, false) == -1)
+	if (chat_rate_or_reply(req, false) == -1 ||
+	    chat_membership_or_reply(req, &m, true) == -1)
 		return;
-	if (chat_lock(m.group) == -1) {
-		http_internal_error(req);
+	if (own_message_or_reply(req, &m) == -1) {
+		chat_membership_end(&m);
 		return;
 	}
 	rc = delete_message(m.group, msg);
@@ -511,7 +507,7 @@ chat_messages_delete(struct request *req)
 		    data);
 		rt_flush();
 	}
-	chat_unlock(m.group);
+	chat_membership_end(&m);
 	PQclear(members);
 	if (rc == 1)
 		http_error(req, 404, "NotFound", "msg",
@@ -570,17 +566,16 @@ chat_read(struct request *req)
 	char seq[24];
 	bool failed = false;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
-	    read_target_or_reply(req, m.group, &msg, seq) == -1)
+	if (chat_membership_or_reply(req, &m, true) == -1)
 		return;
+	if (read_target_or_reply(req, m.group, &msg, seq) == -1) {
+		chat_membership_end(&m);
+		return;
+	}
 	params[0] = m.group;
 	params[1] = msg;
 	params[2] = seq;
 	params[3] = req->profile_id;
-	if (chat_lock(m.group) == -1) {
-		http_internal_error(req);
-		return;
-	}
 	res = db_exec(sql_read, 4, params, NULL);
 	if (res == NULL) {
 		failed = true;
@@ -602,7 +597,7 @@ chat_read(struct request *req)
 		chat_tell_members(members, NULL, true, "chat_read", data);
 		rt_flush();
 	}
-	chat_unlock(m.group);
+	chat_membership_end(&m);
 	PQclear(members);
 	PQclear(res);
 	if (failed)
@@ -640,9 +635,9 @@ chat_typing(struct request *req)
 	struct json_object *data;
 	PGresult *members;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
+	if (chat_membership_or_reply(req, &m, false) == -1 ||
 	    chat_open_or_reply(req, &m) == -1 ||
-	    rate_or_reply(req, true) == -1)
+	    chat_rate_or_reply(req, true) == -1)
 		return;
 	if (!typing_first(m.group, req->profile_id)) {
 		http_reply_empty(req, 204);

@@ -415,7 +415,8 @@ chat_group_create(struct request *req)
 	char group[37];
 
 	buf_init(&ids);
-	if (member_ids_or_reply(req, &ids) == -1 ||
+	if (chat_rate_or_reply(req, false) == -1 ||
+	    member_ids_or_reply(req, &ids) == -1 ||
 	    group_name_or_reply(req, &name) == -1 ||
 	    friends_only_or_reply(req, ids.data, "memberIds") == -1)
 		goto out;
@@ -460,7 +461,7 @@ chat_group_get(struct request *req)
 	struct chat_membership m;
 	struct json_object *conversation;
 
-	if (chat_membership_or_reply(req, &m) == -1)
+	if (chat_membership_or_reply(req, &m, false) == -1)
 		return;
 	conversation = load_conversation(req->profile_id, m.group);
 	if (conversation == NULL)
@@ -520,7 +521,8 @@ chat_group_rename(struct request *req)
 	struct json_object *value;
 	const char *name = NULL, *params[2];
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
+	if (chat_rate_or_reply(req, false) == -1 ||
+	    chat_membership_or_reply(req, &m, false) == -1 ||
 	    group_only_or_reply(req, &m) == -1)
 		return;
 	if (!json_object_is_type(req->json, json_type_object) ||
@@ -596,7 +598,8 @@ chat_member_add(struct request *req)
 	size_t len;
 	bool friend;
 
-	if (chat_membership_or_reply(req, &m) == -1 ||
+	if (chat_rate_or_reply(req, false) == -1 ||
+	    chat_membership_or_reply(req, &m, false) == -1 ||
 	    group_only_or_reply(req, &m) == -1 ||
 	    http_body_string_or_reply(req, "profileId", true, 36, 36, &profile,
 		&len) != 0)
@@ -604,6 +607,11 @@ chat_member_add(struct request *req)
 	if (!uuid_text_valid(profile, len)) {
 		http_error(req, 422, "ValidationFailed", "profileId",
 		    "profileId must be a UUID");
+		return;
+	}
+	if (strcmp(profile, req->profile_id) == 0) {
+		http_error(req, 409, "AlreadyMember", "profileId",
+		    "you are already a member of this conversation");
 		return;
 	}
 	params[1] = profile;
@@ -646,7 +654,7 @@ chat_member_leave(struct request *req)
 		    "you can only remove yourself from a conversation");
 		return;
 	}
-	if (chat_membership_or_reply(req, &m) == -1 ||
+	if (chat_membership_or_reply(req, &m, false) == -1 ||
 	    group_only_or_reply(req, &m) == -1)
 		return;
 	params[0] = m.group;

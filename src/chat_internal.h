@@ -17,15 +17,29 @@ struct chat_membership {
 	const char *group;
 	bool private_chat;
 	/* False for a private conversation whose two people are no longer
-	 * friends: its history stays readable, nobody may write to it. */
+	 * friends: its history stays readable and authors may still delete
+	 * their messages, but nobody may send, edit or type in it. */
 	bool open;
+	bool locked; /* the caller holds the conversation's lock */
 };
 
 /*
- * Check that the caller is a member of the path's {group}.  Returns 0, or
- * -1 after replying 404 (no such conversation), 403 (not a member) or 500.
+ * Check that the caller is a member of the path's {group}, and with lock
+ * also take the conversation's lock in the same round trip.  Returns 0,
+ * or -1 after replying 404 (no such conversation), 403 (not a member) or
+ * 500, without the lock.  Release the lock with chat_membership_end().
  */
-int chat_membership_or_reply(struct request *req, struct chat_membership *m);
+int chat_membership_or_reply(struct request *req, struct chat_membership *m,
+    bool lock);
+/* Release the conversation's lock if m holds it. */
+void chat_membership_end(struct chat_membership *m);
+
+/*
+ * Count one write (message, edit, delete, group change) or, with typing,
+ * one typing call of the caller against its per-second limit.  Returns 0,
+ * or -1 after replying 429 with Retry-After.
+ */
+int chat_rate_or_reply(struct request *req, bool typing);
 
 /* Reply 403 unless the conversation is open for writing; 0 or -1. */
 int chat_open_or_reply(struct request *req, const struct chat_membership *m);

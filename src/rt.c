@@ -171,9 +171,13 @@ next_seq(const char *profile_id)
 	return seq;
 }
 
-int
-rt_publish(const char *profile_id, bool durable, const char *type,
-    struct json_object *data)
+/*
+ * Publish {"type", "seq", "data"} to the profile's buffered channel, or
+ * without seq (seq 0) to its unbuffered one.  Takes ownership of data.
+ */
+static int
+publish(const char *profile_id, bool durable, const char *type,
+    struct json_object *data, long long seq)
 {
 	struct json_object *event = json_object_new_object();
 	char path[64];
@@ -181,19 +185,16 @@ rt_publish(const char *profile_id, bool durable, const char *type,
 	size_t len;
 	int status;
 
-	json_object_object_add(event, "type", json_object_new_string(type));
-	if (durable) {
-		long long seq = next_seq(profile_id);
-
-		if (seq < 0) {
-			log_warn("event %s for profile %s not published: no "
-				 "sequence number", type, profile_id);
-			json_object_put(event);
-			json_object_put(data);
-			return -1;
-		}
-		json_object_object_add(event, "seq", json_object_new_int64(seq));
+	if (durable && seq < 0) {
+		log_warn("event %s for profile %s not published: no sequence "
+			 "number", type, profile_id);
+		json_object_put(data);
+		json_object_put(event);
+		return -1;
 	}
+	json_object_object_add(event, "type", json_object_new_string(type));
+	if (durable)
+		json_object_object_add(event, "seq", json_object_new_int64(seq));
 	json_object_object_add(event, "data", data);
 	snprintf(path, sizeof(path), "/pub/%c/%s", durable ? 'u' : 'e',
 	    profile_id);
@@ -202,6 +203,14 @@ rt_publish(const char *profile_id, bool durable, const char *type,
 	status = rt_post(path, text, len);
 	json_object_put(event);
 	return status >= 200 && status < 300 ? 0 : -1;
+}
+
+int
+rt_publish(const char *profile_id, bool durable, const char *type,
+    struct json_object *data)
+{
+	return publish(profile_id, durable, type, data,
+	    durable ? next_seq(profile_id) : 0);
 }
 
 void
@@ -221,17 +230,67 @@ rt_defer(const char *profile_id, bool durable, const char *type,
 	d->data = data;
 }
 
+/*
+ * Take the next sequence number of every durable event in the queue in
+ * one Redis round trip, in queue order.  Leaves -1 everywhere when Redis
+ * is unreachable.
+ */
+static void
+queue_seqs(long long *seqs)
+{
+	static const char script[] =
+	    "local r = {} for i, k in ipairs(KEYS) do"
+	    " r[i] = redis.call('INCR', k) end return r";
+	const char **argv = xcalloc(queue_len + 3, sizeof(*argv));
+	char (*keys)[64] = xcalloc(queue_len + 1, sizeof(*keys));
+	char count[24];
+	redisReply *r;
+	size_t i, n = 0, k = 0;
+
+	for (i = 0; i < queue_len; i++) {
+		seqs[i] = -1;
+		if (queue[i].durable)
+			snprintf(keys[n++], sizeof(keys[0]), "bb:seq:%s",
+			    queue[i].profile_id);
+	}
+	snprintf(count, sizeof(count), "%zu", n);
+	argv[0] = "EVAL";
+	argv[1] = script;
+	argv[2] = count;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = keys[i];
+	r = n > 0 ? kv_commandv_many(KV_PUBSUB, (int)n + 3, argv) : NULL;
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == n) {
+		for (i = 0; i < queue_len; i++)
+			if (queue[i].durable &&
+			    r->element[k]->type == REDIS_REPLY_INTEGER)
+				seqs[i] = r->element[k++]->integer;
+			else if (queue[i].durable)
+				k++;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	free(keys);
+	free(argv);
+}
+
 void
 rt_flush(void)
 {
+	long long *seqs;
 	size_t i;
 
+	if (queue_len == 0)
+		return;
+	seqs = xcalloc(queue_len, sizeof(*seqs));
+	queue_seqs(seqs);
 	for (i = 0; i < queue_len; i++) {
-		rt_publish(queue[i].profile_id, queue[i].durable, queue[i].type,
-		    queue[i].data);
+		publish(queue[i].profile_id, queue[i].durable, queue[i].type,
+		    queue[i].data, seqs[i]);
 		free(queue[i].type);
 	}
 	queue_len = 0;
+	free(seqs);
 }
 
 void

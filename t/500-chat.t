@@ -242,6 +242,8 @@ is(scalar @{ $r->{body}{members} }, 4, 'the group has four members');
 is(events_of($wd_created)->[0]{data}{chatGroupId}, $g, 'D receives conversation_created');
 is(scalar @{ events_of($wa_updated)->[0]{data}{members} }, 4, 'the others receive conversation_updated');
 is($C->{c}->request(POST => "/api/chat/$g/members", { profileId => $D->{id} })->{status}, 409, 'adding a member twice is 409');
+is($C->{c}->request(POST => "/api/chat/$g/members", { profileId => $C->{id} })->{body}{error}{code}, 'AlreadyMember',
+    'adding oneself is AlreadyMember');
 is($D->{c}->request(GET => "/api/chat/$g")->{body}{unreadCount}, 0, 'a new member starts with nothing unread');
 is($D->{c}->request(GET => "/api/chat/$g/messages")->{body}[0]{content}, 'hi all', 'and reads the history');
 
@@ -291,6 +293,11 @@ is(send_msg($B, $pc, 'hello?')->{status}, 403, 'for either of them');
 is($B->{c}->request(POST => "/api/chat/$pc/typing")->{status}, 403, 'nor typing');
 is($A->{c}->request(GET => "/api/chat/$pc/messages")->{status}, 200, 'the history stays readable');
 is($B->{c}->request(GET => "/api/chat/$pc/messages")->{status}, 200, 'by both');
+my $own = $A->{c}->request(GET => "/api/chat/$pc/messages?limit=1")->{body}[0];
+is($own->{fromProfileId}, $A->{id}, 'A wrote the latest message');
+is($A->{c}->request(PATCH => "/api/chat/$pc/messages/$own->{id}", { content => 'edited' })->{status}, 403,
+    'no edits after unfriending');
+is($A->{c}->request(DELETE => "/api/chat/$pc/messages/$own->{id}")->{status}, 204, 'but authors may still delete');
 my $count = sql("SELECT count(*) FROM chat_messages WHERE chat_group_id = '$pc'");
 $w = stream($A, types => ['add_friend']);
 befriend($B, $A);
