@@ -58,6 +58,7 @@ struct config {
 	int write_window_s;
 	int chat_messages_per_second;
 	int chat_typing_per_second;
+	int streams_per_profile;
 	char *metrics_listen;
 };
 

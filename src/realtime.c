@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "presence.h"
+#include "rt.h"
 #include "worker.h"
 
 void
@@ -18,11 +19,24 @@ realtime_subscribe(struct request *req)
 	const char *origin = http_param(req, "HTTP_ORIGIN");
 	const char *query = http_param(req, "QUERY_STRING");
 	struct buf target;
+	int streams;
 
 	/* Browsers send Origin on WebSocket handshakes; others may not. */
 	if (origin != NULL && strcmp(origin, worker_config()->site_origin)) {
 		http_error(req, 403, "Forbidden", NULL,
 		    "streams are only for pages of this site");
+		return;
+	}
+	/* Streams that ended are counted a little while after, so a
+	 * reconnecting tab may see one of its old streams counted. */
+	streams = rt_subscriber_count(req->profile_id);
+	if (streams >= worker_config()->streams_per_profile) {
+		log_info("profile %s has %d streams open; refusing another",
+		    req->profile_id, streams);
+		http_add_header(req, "Retry-After", "10");
+		http_error(req, 429, "TooManyRequests", NULL,
+		    "too many open streams (%d); close a tab or retry later",
+		    streams);
 		return;
 	}
 	buf_init(&target);

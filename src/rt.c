@@ -137,6 +137,49 @@ rt_post(const char *path, const char *body, size_t len)
 	return status;
 }
 
+static size_t
+keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *body = userdata;
+
+	if (body->len + size * nmemb <= 4096)
+		buf_add(body, ptr, size * nmemb);
+	return size * nmemb;
+}
+
+int
+rt_subscriber_count(const char *profile_id)
+{
+	struct curl_slist *headers = NULL;
+	struct json_object *info, *count;
+	struct buf body;
+	char path[64];
+	int status, n = -1;
+
+	if (handle() == NULL)
+		return -1;
+	buf_init(&body);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+	snprintf(path, sizeof(path), "/pub/u/%s", profile_id);
+	status = perform("channel info", path);
+	curl_slist_free_all(headers);
+	/* 404: the channel does not exist yet, so nobody listens on it. */
+	if (status == 404)
+		n = 0;
+	if (status == 200 && body.len > 0) {
+		buf_addc(&body, '\0');
+		info = json_tokener_parse(body.data);
+		if (json_object_object_get_ex(info, "subscribers", &count))
+			n = json_object_get_int(count);
+		json_object_put(info);
+	}
+	buf_free(&body);
+	return n;
+}
+
 bool
 rt_publisher_ping(void)
 {

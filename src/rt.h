@@ -42,6 +42,12 @@ void rt_defer(const char *profile_id, bool durable, const char *type,
 void rt_flush(void);
 void rt_discard(void);
 
+/*
+ * Number of open streams of a profile on every nginx sharing nchan's
+ * Redis, or -1 when nchan could not tell.
+ */
+int rt_subscriber_count(const char *profile_id);
+
 /* True when the publisher server and nchan's Redis respond (readiness). */
 bool rt_publisher_ping(void);
 

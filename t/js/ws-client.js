@@ -77,6 +77,10 @@ ws.on('message', (data) => {
 		process.exit(0);
 	}
 });
+ws.on('close', (code) => {
+	console.log('# close ' + code);
+	process.exit(0);
+});
 ws.on('error', (err) => {
 	console.log('# error ' + err.message);
 	process.exit(0);

@@ -1,0 +1,52 @@
+#!/usr/bin/perl
+# Limits on realtime streams: at most streams_per_profile open streams
+# per person, and a session that ends loses its streams within 60 s
+# (every stream ends after 55 s and reconnecting needs a live session).
+use strict;
+use warnings;
+use Test::More;
+use Time::HiRes qw(time);
+use Bunny qw(api stack register_user login_user service);
+use Bunny::Stream;
+
+my $U = register_user(prefix => 'streams');
+my $first = login_user($U);
+my $second = login_user($U);
+my $other = register_user(prefix => 'streamo');
+$other->{c} = login_user($other);
+
+# The cap, lowered to two for this part.
+$ENV{BUNNYBOOK_STREAMS_PER_PROFILE} = 2;
+service(restart => 'bunnybookd');
+my @open = map { Bunny::Stream::ws_start(token => $first->token, count => 1000, timeout => 6000) } 1 .. 2;
+is($_->{first}, '# open', 'a stream within the cap opens') for @open;
+my $third = Bunny::Stream::ws_start(token => $second->token, count => 1, timeout => 3000);
+is($third->{first}, '# status 429', 'a stream beyond the cap is 429, whichever session asks');
+my $r = api(GET => '/rt', undef, headers => { authorization => 'Bearer ' . $first->token });
+is($r->{status}, 429, 'also for EventSource');
+is($r->{body}{error}{code}, 'TooManyRequests', 'in the error shape');
+like($r->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');
+my $theirs = Bunny::Stream::ws_start(token => $other->{c}->token, count => 1, timeout => 2000);
+is($theirs->{first}, '# open', 'the cap is per profile');
+Bunny::Stream::ws_wait($_) for @open, $third, $theirs;
+delete $ENV{BUNNYBOOK_STREAMS_PER_PROFILE};
+service(restart => 'bunnybookd');
+
+# A session that ends loses its streams; another session keeps working.
+my $started = time;
+my $ended = Bunny::Stream::ws_start(token => $first->token, count => 1000, timeout => 70000);
+my $kept = Bunny::Stream::ws_start(token => $second->token, count => 1000, timeout => 70000);
+is($ended->{first}, '# open', 'a stream of the first session opens');
+is($first->request(POST => '/api/logout')->{status}, 204, 'the first session logs out');
+my (undef, $status) = Bunny::Stream::ws_wait($ended);
+my $lasted = time - $started;
+ok((grep { /^# close/ } @$status), 'the ended session\'s stream is closed by the server');
+cmp_ok($lasted, '<', 61, "within 60 s (closed after ${\ sprintf('%.0f', $lasted)} s)");
+my $again = Bunny::Stream::ws_start(token => $first->token, count => 1, timeout => 2000);
+is($again->{first}, '# status 401', 'and cannot reconnect');
+(undef, $status) = Bunny::Stream::ws_wait($kept);
+my $back = Bunny::Stream::ws_start(token => $second->token, count => 1, timeout => 2000);
+is($back->{first}, '# open', 'the other session reconnects');
+Bunny::Stream::ws_wait($_) for $again, $back;
+
+done_testing();
