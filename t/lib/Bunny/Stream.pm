@@ -14,11 +14,12 @@ use Bunny qw(stack);
 
 # Start the WebSocket client; returns a handle for ws_wait().  Options:
 # token, origin, cookie, last_event_id, count (events to wait for),
-# timeout (ms) and types (array of the event types to keep).
+# timeout (ms), types (array of the event types to keep) and base (the
+# site's URL, by default the stack's).
 sub ws_start {
 	my (%opt) = @_;
 	my $s = stack();
-	(my $url = $s->{BB_URL}) =~ s{^http}{ws};
+	(my $url = $opt{base} // $s->{BB_URL}) =~ s{^http}{ws};
 	$url .= $opt{path} // '/rt';
 	my @args = ("$s->{BB_ROOT}/t/js/ws-client.js", $url,
 	    '--count', $opt{count} // 1, '--timeout', $opt{timeout} // 8000);
