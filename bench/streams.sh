@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Realtime streams: fan-out of one event to COUNT WebSocket subscribers
+# of one nginx (time until the last one has it) and the memory nginx
+# needs per idle stream.  Starts its own stack in a temporary directory
+# on free ports and stops it afterwards.  End-to-end latency from a REST
+# call to delivery under load is measured by bench/chat.sh.
+#
+#   bench/streams.sh [COUNT]
+#
+# COUNT defaults to 10,000 streams, all of one profile, whose stream cap
+# is raised for this stack only.  The load generator is
+# bench/stream-fanout.js; it needs the ws package of t/js.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+COUNT=${1:-10000}
+PASSWORD=bench-password-1
+
+die() { printf 'bench/streams.sh: %s\n' "$*" >&2; exit 1; }
+
+[ -d "$ROOT/t/js/node_modules/ws" ] ||
+	(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((COUNT + 1024)) ] ||
+	die "open files limit $(ulimit -n) is too low for $COUNT streams"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+echo "load before: $(uptime)"
+"$ROOT/bunnybook" build
+tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
+chmod 755 "$tmp"
+trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+export BUNNYBOOK_STREAMS_PER_PROFILE=$COUNT
+# Each stream is one nginx connection; the stack allows 4,096 per worker.
+export BB_NGINX_CONNECTIONS=$((COUNT + 1024))
+export BUNNYBOOK_ACCESS_TOKEN_TTL_S=86400
+BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
+# shellcheck disable=SC1091
+. "$tmp/stack/stack.env"
+
+curl -fsS -o /dev/null -H 'Content-Type: application/json' \
+	--data "{\"username\":\"fanout\",\"email\":\"fanout@example.com\",\"password\":\"$PASSWORD\"}" \
+	"$BB_URL/api/register"
+TOKEN=$(curl -fsS -H 'Content-Type: application/json' \
+	--data "{\"email\":\"fanout@example.com\",\"password\":\"$PASSWORD\"}" \
+	"$BB_URL/api/login" | perl -MJSON::PP -0777 -ne 'print decode_json($_)->{accessToken}')
+PROFILE=$(psql -h 127.0.0.1 -p "$BB_PG_PORT" -U bunnybook -d bunnybook -Atc \
+	"SELECT id FROM profiles WHERE username = 'fanout'")
+
+# Resident memory of the stack's nginx workers, in KiB.
+nginx_rss() {
+	local master
+	master=$(cat "$tmp/stack/nginx/nginx.pid")
+	ps -o rss= --ppid "$master" | awk '{ sum += $1 } END { print sum }'
+}
+
+before=$(nginx_rss)
+coproc FANOUT { NODE_PATH="$ROOT/t/js/node_modules" node "$ROOT/bench/stream-fanout.js" \
+	"$BB_URL" "$TOKEN" "$COUNT" "$tmp/stack/run/nchan-publisher.sock" "$PROFILE"; }
+read -r word opened <&"${FANOUT[0]}" || die "the load generator stopped"
+[ "$word" = open ] || die "the load generator said: $word $opened"
+sleep 2
+after=$(nginx_rss)
+echo go >&"${FANOUT[1]}"
+read -r word delivered last p50 <&"${FANOUT[0]}" || die "the load generator stopped"
+[ "$word" = delivered ] || die "only $delivered of $COUNT streams received the event"
+echo "load after: $(uptime)"
+echo "$COUNT streams opened in $opened s"
+echo "| fan-out of one event to $COUNT WebSocket streams | last delivery $last ms | median $p50 ms |"
+awk -v b="$before" -v a="$after" -v n="$COUNT" 'BEGIN {
+	printf "| nginx memory per idle stream | %.1f KiB (workers %d KiB before, %d KiB with %d streams) |\n",
+	    (a - b) / n, b, a, n }'
