@@ -1,0 +1,360 @@
+// Drives the web client in Debian's Chromium through Playwright: two
+// people sign up, befriend each other, post, comment and like, and see
+// live notifications; one person's two tabs share token refreshes and a
+// logout; a phone-sized viewport must not scroll sideways.
+//
+//   node web-client-test.js BASE_URL SCREENSHOT_DIR
+//
+// Prints one JSON line per check, {"ok": true|false, "name": ..., "diag"?},
+// for t/800-web-client.t to report.  The first failing step stops the run,
+// since later steps build on it.  Waits are for selectors, responses and
+// events, never fixed sleeps.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const base = process.argv[2].replace(/\/$/, '');
+const shots = process.argv[3];
+const WAIT_MS = 20000;
+const PASSWORD = 'carrots-and-clover';
+const unique = `${process.pid}${Date.now() % 100000}`;
+const pageErrors = [];
+
+function report(ok, name, diag) {
+	const line = { ok, name };
+	if (diag)
+		line.diag = diag;
+	process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+function assert(condition, message) {
+	if (!condition)
+		throw new Error(message);
+}
+
+async function step(name, body) {
+	try {
+		await body();
+		report(true, name);
+	} catch (err) {
+		report(false, name, String(err && err.stack || err));
+		throw err;
+	}
+}
+
+async function newContext(browser, options = {}) {
+	const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 }, ...options });
+	context.setDefaultTimeout(WAIT_MS);
+	return context;
+}
+
+async function newPage(context, label) {
+	const page = await context.newPage();
+	page.on('pageerror', (err) => pageErrors.push(`${label}: ${err.message}`));
+	page.on('console', (msg) => {
+		if (msg.type() === 'error' && /Content Security Policy|SyntaxError|TypeError|ReferenceError/.test(msg.text()))
+			pageErrors.push(`${label}: ${msg.text()}`);
+	});
+	return page;
+}
+
+async function screenshot(page, name, fullPage = true) {
+	if (shots)
+		await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
+
+// Scroll width beyond the viewport means something overflows sideways.
+async function horizontalOverflow(page) {
+	return page.evaluate(() => {
+		const width = document.documentElement.clientWidth;
+		const wide = [...document.querySelectorAll('body *')]
+			.filter((el) => el.getBoundingClientRect().right > width + 1)
+			.slice(0, 3)
+			.map((el) => `${el.tagName.toLowerCase()}.${el.className}`);
+		return { scroll: document.documentElement.scrollWidth, width, wide };
+	});
+}
+
+async function signUp(page, username) {
+	await page.goto('/signup');
+	await page.getByLabel('Username').fill(username);
+	await page.getByLabel('E-mail').fill(`${username.toLowerCase()}@example.com`);
+	await page.getByLabel('Password').fill(PASSWORD);
+	await page.getByRole('button', { name: 'Create account' }).click();
+	await page.locator('form.composer').waitFor();
+}
+
+async function logIn(page, username, password = PASSWORD) {
+	await page.goto('/login');
+	await page.getByLabel('E-mail').fill(`${username.toLowerCase()}@example.com`);
+	await page.getByLabel('Password').fill(password);
+	await page.getByRole('button', { name: 'Log in' }).click();
+	await page.locator('form.composer').waitFor();
+}
+
+async function post(page, text, privacy) {
+	const composer = page.locator('form.composer');
+	await composer.locator('textarea').fill(text);
+	if (privacy)
+		await composer.locator('select').selectOption(privacy);
+	await composer.getByRole('button', { name: 'Post' }).click();
+	await page.locator('.post-content', { hasText: text }).first().waitFor();
+}
+
+async function profileIdOf(page) {
+	return page.evaluate(() => JSON.parse(localStorage.getItem('bunnybook.session')).id);
+}
+
+async function main() {
+	if (shots)
+		fs.mkdirSync(shots, { recursive: true });
+	const browser = await chromium.launch({
+		executablePath: process.env.BB_CHROMIUM || '/usr/bin/chromium',
+		args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+	});
+	try {
+		await run(browser);
+	} finally {
+		await browser.close();
+	}
+}
+
+async function run(browser) {
+	const nameA = `Hazel${unique}`;
+	const nameB = `Fiver${unique}`;
+	const ctxA = await newContext(browser);
+	const ctxB = await newContext(browser);
+	const a = await newPage(ctxA, 'A');
+	const b = await newPage(ctxB, 'B');
+	let idA;
+	let idB;
+
+	await step('sign-up shows a field error from the server', async () => {
+		await a.goto('/signup');
+		await a.getByLabel('Username').fill('x');
+		await a.getByLabel('E-mail').fill(`${nameA.toLowerCase()}@example.com`);
+		await a.getByLabel('Password').fill(PASSWORD);
+		await a.getByRole('button', { name: 'Create account' }).click();
+		const error = a.locator('#field-username-error');
+		await error.filter({ hasText: /username/i }).waitFor();
+		assert(await a.getByLabel('Username').getAttribute('aria-invalid') === 'true', 'username not marked invalid');
+		assert(await a.getByLabel('E-mail').inputValue() !== '', 'the form lost its input');
+	});
+
+	await step('sign-up avatar preview changes on request', async () => {
+		const preview = a.locator('.avatar-picker img');
+		await a.getByLabel('Username').fill(nameA);
+		await a.waitForFunction((name) => document.querySelector('.avatar-picker img').src.endsWith('/api/avatar/' + name), nameA);
+		const loaded = a.waitForResponse((r) => r.url().includes('/api/avatar/') && r.status() === 200);
+		await a.getByRole('button', { name: 'Another one' }).click();
+		await loaded;
+		const src = await preview.getAttribute('src');
+		assert(!src.endsWith(nameA), `preview did not change: ${src}`);
+		await screenshot(a, 'signup');
+	});
+
+	await step('sign-up creates the account and opens the feed', async () => {
+		await a.getByRole('button', { name: 'Create account' }).click();
+		await a.locator('form.composer').waitFor();
+		idA = await profileIdOf(a);
+		assert(/^[0-9a-f-]{36}$/.test(idA), 'no profile id after sign-up');
+	});
+
+	const hostile = `<img src=x onerror="window.pwned=1"><script>window.pwned=1</script> 🐰 مرحبا ${'a'.repeat(120)}`;
+	await step('post on own wall renders markup as text', async () => {
+		await post(a, hostile);
+		const content = await a.locator('.post-content').first().textContent();
+		assert(content === hostile, `post shows ${content}`);
+		assert(await a.evaluate(() => window.pwned === undefined), 'markup in a post ran');
+		assert(await a.locator('.post-content img, .post-content script').count() === 0, 'markup became elements');
+	});
+
+	await step('second person signs up, logs out and logs in', async () => {
+		await signUp(b, nameB);
+		idB = await profileIdOf(b);
+		await b.getByRole('button', { name: 'Log out' }).click();
+		await b.getByRole('heading', { name: 'Log in' }).waitFor();
+		await logIn(b, nameB);
+	});
+
+	await step('search in the navigation bar finds a profile', async () => {
+		const search = b.getByRole('combobox', { name: 'Search people' });
+		await search.fill(nameA.slice(0, 8));
+		const option = b.getByRole('option', { name: nameA });
+		await option.waitFor();
+		await search.press('ArrowDown');
+		await search.press('Enter');
+		await b.waitForURL(`**/profile/${idA}`);
+		await b.getByRole('heading', { name: nameA }).waitFor();
+	});
+
+	await step('friend request changes the relationship button', async () => {
+		await b.getByRole('button', { name: 'Add friend' }).click();
+		await b.getByRole('button', { name: 'Cancel request' }).waitFor();
+		await b.locator('.relationship', { hasText: 'Request sent' }).waitFor();
+	});
+
+	await step('notification arrives live in the other browser', async () => {
+		// A has had its feed open since posting; no reload.
+		await a.locator('.badge:not([hidden])', { hasText: '1' }).waitFor();
+		await a.waitForFunction(() => document.title.startsWith('(1) '));
+		await a.getByRole('link', { name: /Notifications/ }).click();
+		await a.locator('.notification.unread', { hasText: `${nameB} sent you a friend request.` }).waitFor();
+		await screenshot(a, 'notifications');
+		await a.getByRole('button', { name: 'Mark all as read' }).click();
+		await a.locator('.notification.unread').waitFor({ state: 'detached' });
+		await a.locator('.badge').waitFor({ state: 'hidden' });
+		assert(!(await a.title()).startsWith('('), 'title still counts unread');
+	});
+
+	await step('friends page accepts the request', async () => {
+		await a.getByRole('link', { name: 'Friends' }).first().click();
+		const row = a.locator('#incoming .person', { hasText: nameB });
+		await row.getByRole('button', { name: 'Accept' }).click();
+		await row.getByText('Now friends').waitFor();
+		await a.locator('#friends .person', { hasText: nameB }).waitFor();
+		// Both have a stream open, so both are online for each other.
+		await a.locator('#friends .person', { hasText: nameB }).locator('.presence.online').waitFor();
+		await screenshot(a, 'friends');
+	});
+
+	await step('relationship button follows the acceptance live', async () => {
+		await b.getByRole('button', { name: 'Unfriend' }).waitFor();
+	});
+
+	const wallPost = `Hello on your wall, ${nameA}!`;
+	const ownPost = `Carrots for everyone from ${nameB}`;
+	await step('friend writes on the wall and on their own', async () => {
+		await b.reload();
+		await b.locator('form.composer textarea[placeholder^="Write something to"]').waitFor();
+		await post(b, wallPost);
+		await b.getByRole('link', { name: 'Home', exact: true }).click();
+		await post(b, ownPost, 'FRIENDS');
+	});
+
+	await step('feed shows the friend\'s posts', async () => {
+		await a.getByRole('link', { name: 'Home', exact: true }).click();
+		await a.locator('.post', { hasText: ownPost }).waitFor();
+		const onWall = a.locator('.post', { hasText: wallPost });
+		await onWall.waitFor();
+		await onWall.locator('.wall', { hasText: nameA }).waitFor();
+		await screenshot(a, 'feed');
+	});
+
+	await step('comment and like on the post page', async () => {
+		await a.locator('.post', { hasText: ownPost }).getByRole('link', { name: /comments/ }).click();
+		await a.waitForURL('**/post/*');
+		await a.getByLabel('Write a comment').fill('Lovely carrots!');
+		await a.getByRole('button', { name: 'Comment' }).click();
+		await a.locator('.comment', { hasText: 'Lovely carrots!' }).waitFor();
+		await a.locator('.comments-count', { hasText: '1' }).waitFor();
+		const like = a.locator('.post .like');
+		await like.click();
+		await a.locator('.post .like[aria-pressed="true"]', { hasText: '1' }).waitFor();
+		await screenshot(a, 'post');
+	});
+
+	await step('post author is notified of comment and like', async () => {
+		await b.locator('.badge:not([hidden])').waitFor();
+		await b.getByRole('link', { name: /Notifications/ }).click();
+		await b.locator('.notification', { hasText: `${nameA} commented on your post` }).waitFor();
+		await b.locator('.notification', { hasText: `${nameA} liked your post.` }).waitFor();
+	});
+
+	await step('sessions page lists sessions and changes the password', async () => {
+		await a.getByRole('link', { name: 'Account' }).click();
+		await a.locator('.session', { hasText: 'This browser' }).waitFor();
+		await a.getByLabel('Current password').fill('not-the-password');
+		await a.getByLabel('New password').fill('clover-and-carrots');
+		await a.getByRole('button', { name: 'Change password' }).click();
+		await a.locator('.field-error', { hasText: 'not right' }).waitFor();
+		await a.getByLabel('Current password').fill(PASSWORD);
+		await a.getByRole('button', { name: 'Change password' }).click();
+		await a.locator('.toast', { hasText: 'Password changed' }).waitFor();
+		await screenshot(a, 'sessions');
+	});
+
+	const a2 = await newPage(ctxA, 'A second tab');
+	const refreshes = [];
+	for (const page of [a, a2])
+		page.on('response', (r) => { if (r.url().endsWith('/api/refresh')) refreshes.push(r.status()); });
+
+	await step('two tabs share one refresh after the access token expires', async () => {
+		await a2.goto('/notifications');
+		await a2.locator('.page-title', { hasText: 'Notifications' }).waitFor();
+		await ctxA.clearCookies({ name: 'access_token' });
+		refreshes.length = 0;
+		// Both tabs meet the missing token at once.
+		await Promise.all([
+			a.getByRole('link', { name: 'Friends' }).first().click(),
+			a2.getByRole('link', { name: 'Home', exact: true }).click(),
+		]);
+		await a.locator('#friends .person', { hasText: nameB }).waitFor();
+		await a2.locator('.post', { hasText: ownPost }).waitFor();
+		assert(refreshes.length === 1, `expected one refresh, saw ${JSON.stringify(refreshes)}`);
+		assert(refreshes[0] === 200, `refresh answered ${refreshes[0]}`);
+	});
+
+	// The stack runs with 60 s access tokens, so the tabs refresh on their
+	// own within about 45 s; the phone checks run meanwhile.
+	const isRefresh = (r) => r.url().endsWith('/api/refresh');
+	const scheduled = Promise.any([
+		a.waitForResponse(isRefresh, { timeout: 90000 }),
+		a2.waitForResponse(isRefresh, { timeout: 90000 }),
+	]);
+	scheduled.catch(() => {});
+
+	await step('phone viewport has no horizontal overflow', async () => {
+		const phone = await newContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+		const p = await newPage(phone, 'phone');
+		await logIn(p, nameB);
+		const screens = [['/', 'phone-feed', '.post'], [`/profile/${idA}`, 'phone-profile', '.profile-head'],
+			['/friends', 'phone-friends', '#friends .person'], ['/notifications', 'phone-notifications', '.notification'],
+			['/sessions', 'phone-sessions', '.session'], ['/no/such/page', 'phone-not-found', '.not-found']];
+		for (const [url, name, selector] of screens) {
+			await p.goto(url);
+			await p.locator(selector).first().waitFor();
+			const o = await horizontalOverflow(p);
+			assert(o.scroll <= o.width, `${url} is ${o.scroll}px wide in a ${o.width}px viewport: ${o.wide.join(', ')}`);
+			if (name === 'phone-feed' || name === 'phone-profile')
+				await screenshot(p, name, false);
+		}
+		await phone.close();
+	});
+
+	await step('deep link and not-found page load directly', async () => {
+		await b.goto(`/profile/${idA}`);
+		await b.getByRole('heading', { name: nameA }).waitFor();
+		await b.goto('/post/00000000-0000-0000-0000-000000000000');
+		await b.getByRole('heading', { name: 'Post not found' }).waitFor();
+		await b.goto('/nothing/here');
+		await b.getByRole('heading', { name: 'This page hopped away' }).waitFor();
+	});
+
+	await step('scheduled refresh keeps both tabs logged in', async () => {
+		const response = await scheduled;
+		assert(response.status() === 200, `scheduled refresh answered ${response.status()}`);
+		await a.getByRole('link', { name: 'Home', exact: true }).click();
+		await a.locator('.post', { hasText: ownPost }).waitFor();
+		await a2.getByRole('link', { name: 'Account' }).click();
+		await a2.locator('.session', { hasText: 'This browser' }).waitFor();
+		assert(!refreshes.includes(401), `a refresh was refused: ${JSON.stringify(refreshes)}`);
+	});
+
+	await step('logout in one tab logs out the other', async () => {
+		await a.getByRole('button', { name: 'Log out' }).click();
+		await a.getByRole('heading', { name: 'Log in' }).waitFor();
+		await a2.getByRole('heading', { name: 'Log in' }).waitFor();
+		const answer = await a2.evaluate(() => fetch('/api/sessions').then((r) => r.status));
+		assert(answer === 401, `the session still answers ${answer}`);
+	});
+
+	await step('no script errors or CSP violations', async () => {
+		assert(pageErrors.length === 0, pageErrors.join('\n'));
+	});
+}
+
+main().catch(() => process.exit(1));
