@@ -51,10 +51,12 @@ export function pager({ load, render, empty, pageSize, signal, className = 'list
 			else
 				replace(footer, h('button.button.button-quiet', { type: 'button', onclick: more }, 'Show more'));
 		} catch (err) {
+			// No automatic retry: the person chooses when to try again.
 			replace(footer, errorBox(err, more));
-		} finally {
 			busy = false;
+			return;
 		}
+		busy = false;
 		if (!done)
 			requestAnimationFrame(checkVisible);
 	}
@@ -257,7 +259,10 @@ export function relationshipButton(profileId, { onChange } = {}) {
 	}
 
 	function paint(state) {
+		const previous = box.dataset.state;
 		box.dataset.state = state;
+		if (previous && previous !== state && onChange)
+			onChange(state);
 		replace(box,
 			labels[state] ? h('span.relationship-state', null, labels[state]) : null,
 			(actions[state] || []).map(([label, kind, run, question]) => h('button.button.button-' + kind, {
@@ -272,8 +277,6 @@ export function relationshipButton(profileId, { onChange } = {}) {
 						toast(describe(err), 'error');
 					}
 					await load();
-					if (onChange)
-						onChange(box.dataset.state);
 				},
 			}, label)));
 	}

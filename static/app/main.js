@@ -13,6 +13,7 @@ import { feedView, profileView, postView, notFoundView } from './views/posts.js'
 import { myFriendsView, profileFriendsView } from './views/friends.js';
 import { notificationsView } from './views/notifications.js';
 import { sessionsView } from './views/sessions.js';
+import { toast } from './components.js';
 
 const AUTH = { auth: true };
 const GUEST = { guest: true };
@@ -203,6 +204,10 @@ on('session', (me) => {
 	router.render();
 });
 on('unread', paintBadge);
+on('session-ended', (reason) => {
+	if (reason === 'expired')
+		toast('Your session has ended. Log in again.');
+});
 
 document.body.append(h('a.skip-link', { href: '#main' }, 'Skip to content'), header, main, h('div#toasts.toasts', { 'aria-live': 'polite' }));
 renderHeader();

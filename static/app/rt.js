@@ -3,7 +3,7 @@
 // where WebSocket fails.  Events go out on the bus as "rt:<type>".
 //
 // Reconnects back off up to 30 s and resume from the last message id.
-// Durable events carry seq, one more per event for this profile; a jump
+// Durable events carry seq, one more per event for this profile.  A jump
 // means nchan's buffer no longer held what was missed, so the app re-reads
 // its state over REST ("resync").  A long disconnect also resyncs, since
 // missed events that expired from the buffer leave no gap until the next
@@ -173,6 +173,8 @@ function closeTransport() {
 
 function setConnected(value) {
 	status.connected = value;
-	status.kind = value ? (useEventSource ? 'eventsource' : 'websocket') : null;
+	status.kind = null;
+	if (value)
+		status.kind = useEventSource ? 'eventsource' : 'websocket';
 	document.documentElement.dataset.stream = value ? status.kind : 'down';
 }

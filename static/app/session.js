@@ -62,8 +62,10 @@ export function end(reason = 'logout') {
 	localStorage.removeItem(KEY);
 	if (channel)
 		channel.postMessage({ type: 'logout', reason });
-	if (had)
+	if (had) {
 		emit('session', null);
+		emit('session-ended', reason);
+	}
 }
 
 // Called when the server rejected the access token that was current when

@@ -1,7 +1,7 @@
-// Drives the web client in Debian's Chromium through Playwright: two
+// Drives the web client in Debian's Chromium through Playwright.  Two
 // people sign up, befriend each other, post, comment and like, and see
-// live notifications; one person's two tabs share token refreshes and a
-// logout; a phone-sized viewport must not scroll sideways.
+// live notifications.  One person's two tabs share token refreshes and a
+// logout, and a phone-sized viewport must not scroll sideways.
 //
 //   node web-client-test.js BASE_URL SCREENSHOT_DIR
 //
@@ -128,6 +128,8 @@ async function run(browser) {
 	const ctxA = await newContext(browser);
 	const ctxB = await newContext(browser);
 	const a = await newPage(ctxA, 'A');
+	// B's browser has no WebSocket, so its stream is an EventSource.
+	await ctxB.addInitScript(() => { delete window.WebSocket; });
 	const b = await newPage(ctxB, 'B');
 	let idA;
 	let idB;
@@ -198,7 +200,7 @@ async function run(browser) {
 	});
 
 	await step('notification arrives live in the other browser', async () => {
-		// A has had its feed open since posting; no reload.
+		// A has had its feed open since posting and does not reload.
 		await a.locator('.badge:not([hidden])', { hasText: '1' }).waitFor();
 		await a.waitForFunction(() => document.title.startsWith('(1) '));
 		await a.getByRole('link', { name: /Notifications/ }).click();
@@ -223,13 +225,17 @@ async function run(browser) {
 
 	await step('relationship button follows the acceptance live', async () => {
 		await b.getByRole('button', { name: 'Unfriend' }).waitFor();
+		await b.locator('form.composer textarea[placeholder^="Write something to"]').waitFor();
+	});
+
+	await step('streams use WebSocket and EventSource', async () => {
+		assert(await a.evaluate(() => document.documentElement.dataset.stream) === 'websocket', 'A has no WebSocket stream');
+		assert(await b.evaluate(() => document.documentElement.dataset.stream) === 'eventsource', 'B has no EventSource stream');
 	});
 
 	const wallPost = `Hello on your wall, ${nameA}!`;
 	const ownPost = `Carrots for everyone from ${nameB}`;
 	await step('friend writes on the wall and on their own', async () => {
-		await b.reload();
-		await b.locator('form.composer textarea[placeholder^="Write something to"]').waitFor();
 		await post(b, wallPost);
 		await b.getByRole('link', { name: 'Home', exact: true }).click();
 		await post(b, ownPost, 'FRIENDS');
@@ -242,6 +248,15 @@ async function run(browser) {
 		await onWall.waitFor();
 		await onWall.locator('.wall', { hasText: nameA }).waitFor();
 		await screenshot(a, 'feed');
+	});
+
+	await step('network failure shows a retry', async () => {
+		await a.route('**/api/feed*', (route) => route.abort());
+		await a.reload();
+		await a.locator('.notice-error', { hasText: 'cannot be reached' }).waitFor();
+		await a.unroute('**/api/feed*');
+		await a.getByRole('button', { name: 'Try again' }).click();
+		await a.locator('.post', { hasText: ownPost }).waitFor();
 	});
 
 	await step('comment and like on the post page', async () => {
@@ -311,6 +326,9 @@ async function run(browser) {
 		const phone = await newContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
 		const p = await newPage(phone, 'phone');
 		await logIn(p, nameB);
+		assert(await p.getByRole('combobox', { name: 'Search people' }).isVisible(), 'no search field on a phone');
+		const nav = await p.getByRole('navigation', { name: 'Main' }).boundingBox();
+		assert(Math.abs(nav.y + nav.height - 740) <= 1, `navigation is not at the bottom: ${JSON.stringify(nav)}`);
 		const screens = [['/', 'phone-feed', '.post'], [`/profile/${idA}`, 'phone-profile', '.profile-head'],
 			['/friends', 'phone-friends', '#friends .person'], ['/notifications', 'phone-notifications', '.notification'],
 			['/sessions', 'phone-sessions', '.session'], ['/no/such/page', 'phone-not-found', '.not-found']];

@@ -44,7 +44,15 @@ export async function profileView({ root, params, setTitle, signal }) {
 		h('a', { href: `/profile/${id}/friends` }, `${profile.friendsCount} ${profile.friendsCount === 1 ? 'friend' : 'friends'}`),
 		!isMe && profile.mutualFriendsCount ? [' · ', h('a', { href: `/profile/${id}/friends#mutual` }, `${profile.mutualFriendsCount} mutual`)] : null,
 		` · joined ${joined}`);
-	const relation = relationshipButton(id, { onChange: () => renderWall() });
+	// The post form shows on my own wall and on friends' walls, so the
+	// wall is drawn again when a friendship starts or ends.
+	let canWrite = isMe;
+	const relation = relationshipButton(id, {
+		onChange: (state) => {
+			if ((state === 'FRIEND') !== canWrite)
+				renderWall();
+		},
+	});
 	replace(root,
 		h('section.card.profile-head', null,
 			h('div.profile-avatar', null, h('img.avatar.avatar-xl', { src: profile.avatarUrl, alt: `${profile.username}'s avatar`, width: 120, height: 120 }), isMe ? null : presenceDot(id)),
@@ -54,7 +62,6 @@ export async function profileView({ root, params, setTitle, signal }) {
 
 	async function renderWall() {
 		replace(wallArea);
-		let canWrite = isMe;
 		if (me && !isMe) {
 			try {
 				canWrite = (await get(`/api/profiles/${me.id}/relationships/${id}`)) === 'FRIEND';
