@@ -107,6 +107,20 @@ async function profileIdOf(page) {
 	return page.evaluate(() => JSON.parse(localStorage.getItem('bunnybook.session')).id);
 }
 
+// Registers and logs in a third person over the API, without a browser.
+async function apiUser(username) {
+	const headers = { 'Content-Type': 'application/json' };
+	const email = `${username.toLowerCase()}@example.com`;
+	let response = await fetch(`${base}/api/register`, { method: 'POST', headers, body: JSON.stringify({ username, email, password: PASSWORD }) });
+	assert(response.status === 201, `register ${username}: ${response.status}`);
+	const { id } = await response.json();
+	response = await fetch(`${base}/api/login`, { method: 'POST', headers, body: JSON.stringify({ email, password: PASSWORD }) });
+	assert(response.status === 200, `login ${username}: ${response.status}`);
+	const { accessToken } = await response.json();
+	const call = (method, url) => fetch(`${base}${url}`, { method, headers: { Authorization: `Bearer ${accessToken}` } });
+	return { id, username, call };
+}
+
 async function main() {
 	if (shots)
 		fs.mkdirSync(shots, { recursive: true });
@@ -277,6 +291,36 @@ async function run(browser) {
 		await b.getByRole('link', { name: /Notifications/ }).click();
 		await b.locator('.notification', { hasText: `${nameA} commented on your post` }).waitFor();
 		await b.locator('.notification', { hasText: `${nameA} liked your post.` }).waitFor();
+	});
+
+	await step('suggestions, mutual friends and sent requests', async () => {
+		const c = await apiUser(`Bigwig${unique}`);
+		const sent = await c.call('POST', `/api/profiles/${c.id}/outgoing_friend_requests/${idB}`);
+		assert(sent.status === 201, `C's request to B: ${sent.status}`);
+		await b.goto('/friends');
+		const row = b.locator('#incoming .person', { hasText: c.username });
+		await row.getByRole('button', { name: 'Accept' }).click();
+		await row.getByText('Now friends').waitFor();
+
+		// Suggestions are cached for a while, so they are read by someone
+		// who has not asked before: C, whose friend B is friends with A.
+		const ctxC = await newContext(browser);
+		const pc = await newPage(ctxC, 'C');
+		await logIn(pc, c.username);
+		await pc.goto('/friends');
+		const suggestion = pc.locator('#suggestions .person', { hasText: nameA });
+		await suggestion.getByText('1 mutual friend').waitFor();
+		await suggestion.getByRole('button', { name: 'Add friend' }).click();
+		await suggestion.getByText('Request sent').waitFor();
+		await pc.goto(`/profile/${idA}/friends`);
+		await pc.locator('#mutual .person', { hasText: nameB }).waitFor();
+		await pc.goto(`/profile/${idA}`);
+		await pc.getByRole('button', { name: 'Cancel request' }).waitFor();
+		await pc.goto('/friends');
+		const outgoing = pc.locator('#outgoing .person', { hasText: nameA });
+		await outgoing.getByRole('button', { name: 'Cancel' }).click();
+		await outgoing.getByText('Cancelled').waitFor();
+		await ctxC.close();
 	});
 
 	await step('sessions page lists sessions and changes the password', async () => {
