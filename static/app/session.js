@@ -14,6 +14,7 @@ const KEY = 'bunnybook.session';
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel('bunnybook') : null;
 let current = read();
 let timer = null;
+let inflight = null;
 
 function read() {
 	try {
@@ -70,12 +71,17 @@ export function end(reason = 'logout') {
 
 // Called when the server rejected the access token that was current when
 // stamp was read.  Returns true when a fresh token is now in the cookies.
-export async function refresh(stamp = current && current.stamp) {
+export function refresh(stamp = current && current.stamp) {
 	if (!current)
-		return false;
-	if (navigator.locks)
-		return navigator.locks.request('bunnybook-refresh', () => refreshLocked(stamp));
-	return refreshLocked(stamp);
+		return Promise.resolve(false);
+	// Requests of this tab that fail together share one refresh.
+	if (!inflight) {
+		const run = navigator.locks
+			? navigator.locks.request('bunnybook-refresh', () => refreshLocked(stamp))
+			: refreshLocked(stamp);
+		inflight = run.finally(() => { inflight = null; });
+	}
+	return inflight;
 }
 
 async function refreshLocked(stamp) {
@@ -104,10 +110,43 @@ async function refreshLocked(stamp) {
 		return true;
 	}
 	if (response.status === 401) {
+		// Without Web Locks two tabs can refresh at once, and the later one
+		// is rejected while the earlier one stores the new state.
+		const winner = await storedAfter(stamp, navigator.locks ? 0 : 2000);
+		if (winner) {
+			adopt(winner);
+			return true;
+		}
 		end('expired');
 		return false;
 	}
 	return false;
+}
+
+// The session state another tab stores within ms milliseconds, or null.
+function storedAfter(stamp, ms) {
+	const now = read();
+	if (now && now.stamp !== stamp)
+		return Promise.resolve(now);
+	if (ms === 0)
+		return Promise.resolve(null);
+	return new Promise((resolve) => {
+		const done = (value) => {
+			window.removeEventListener('storage', check);
+			clearTimeout(timeout);
+			resolve(value);
+		};
+		const check = () => {
+			const value = read();
+			if (value && value.stamp !== stamp)
+				done(value);
+		};
+		const timeout = setTimeout(() => {
+			const value = read();
+			done(value && value.stamp !== stamp ? value : null);
+		}, ms);
+		window.addEventListener('storage', check);
+	});
 }
 
 // Take over a session state another tab wrote.

@@ -142,8 +142,12 @@ async function run(browser) {
 	const ctxA = await newContext(browser);
 	const ctxB = await newContext(browser);
 	const a = await newPage(ctxA, 'A');
-	// B's browser has no WebSocket, so its stream is an EventSource.
-	await ctxB.addInitScript(() => { delete window.WebSocket; });
+	// B's browser has no WebSocket, so its stream is an EventSource, and
+	// no Web Locks, so its tabs can race to refresh.
+	await ctxB.addInitScript(() => {
+		delete window.WebSocket;
+		Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
+	});
 	const b = await newPage(ctxB, 'B');
 	let idA;
 	let idB;
@@ -402,6 +406,12 @@ async function run(browser) {
 	await step('two tabs share one refresh after the access token expires', async () => {
 		await a2.goto('/notifications');
 		await a2.locator('.page-title', { hasText: 'Notifications' }).waitFor();
+		// A refresh now puts the next scheduled one 45 s away, so that only
+		// the race below refreshes.
+		await Promise.all([
+			a.waitForResponse((r) => r.url().endsWith('/api/refresh')),
+			a.evaluate(() => import('/app/session.js').then((session) => session.refresh())),
+		]);
 		await ctxA.clearCookies({ name: 'access_token' });
 		refreshes.length = 0;
 		// Both tabs meet the missing token at once.
@@ -413,6 +423,25 @@ async function run(browser) {
 		await a2.locator('.post', { hasText: ownPost }).waitFor();
 		assert(refreshes.length === 1, `expected one refresh, saw ${JSON.stringify(refreshes)}`);
 		assert(refreshes[0] === 200, `refresh answered ${refreshes[0]}`);
+	});
+
+	await step('tabs without Web Locks survive a refresh race', async () => {
+		const b2 = await newPage(ctxB, 'B second tab');
+		const statuses = [];
+		for (const page of [b, b2])
+			page.on('response', (r) => { if (r.url().endsWith('/api/refresh')) statuses.push(r.status()); });
+		await b2.goto('/notifications');
+		await b2.locator('.page-title', { hasText: 'Notifications' }).waitFor();
+		await ctxB.clearCookies({ name: 'access_token' });
+		await Promise.all([
+			b.getByRole('link', { name: 'Friends' }).first().click(),
+			b2.getByRole('link', { name: 'Home', exact: true }).click(),
+		]);
+		await b.locator('#friends .person', { hasText: nameA }).waitFor();
+		await b2.locator('.post', { hasText: ownPost }).waitFor();
+		assert(statuses.includes(200), `no successful refresh: ${JSON.stringify(statuses)}`);
+		assert(statuses.every((status) => status === 200 || status === 401), `refresh answered ${JSON.stringify(statuses)}`);
+		await b2.close();
 	});
 
 	// The stack runs with 60 s access tokens, so the tabs refresh on their
