@@ -103,12 +103,15 @@ export function profileLink(id, username, extra) {
 }
 
 function likeButton(item, path) {
+	// A toggle button: its name stays "Like" and aria-pressed tells the
+	// state; the count is visible text, read after the name.
 	const count = h('span.count');
-	const button = h('button.action.like', { type: 'button' }, icon('heart'), count);
+	const unit = h('span.visually-hidden');
+	const button = h('button.action.like', { type: 'button', title: 'Like' }, icon('heart'), h('span.visually-hidden', null, 'Like'), count, unit);
 	function paint() {
 		button.setAttribute('aria-pressed', String(item.likedByMe));
-		button.setAttribute('aria-label', `${item.likedByMe ? 'Unlike' : 'Like'} (${item.likesCount} ${item.likesCount === 1 ? 'like' : 'likes'})`);
 		count.textContent = item.likesCount > 0 ? String(item.likesCount) : '';
+		unit.textContent = item.likesCount > 0 ? (item.likesCount === 1 ? ' like' : ' likes') : '';
 	}
 	button.addEventListener('click', async () => {
 		if (!session.user())
@@ -171,7 +174,9 @@ export function postCard(p, { onDeleted, full = false } = {}) {
 		h('footer.post-actions', null,
 			likeButton(p, `/api/posts/${p.id}/like`),
 			full ? h('span.action.static', null, icon('comment'), h('span.count.comments-count', null, String(p.commentsCount)))
-				: h('a.action', { href: `/post/${p.id}`, 'aria-label': `${p.commentsCount} comments` }, icon('comment'), h('span.count', null, p.commentsCount ? String(p.commentsCount) : ''))));
+				: h('a.action', { href: `/post/${p.id}`, title: 'Comments' }, icon('comment'),
+					h('span.count', null, p.commentsCount ? String(p.commentsCount) : ''),
+					h('span.visually-hidden', null, p.commentsCount === 1 ? ' comment' : ' comments'))));
 	return card;
 }
 

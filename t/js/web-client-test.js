@@ -21,6 +21,8 @@ const WAIT_MS = 20000;
 const PASSWORD = 'carrots-and-clover';
 const unique = `${process.pid}${Date.now() % 100000}`;
 const pageErrors = [];
+const accessibilityProblems = [];
+const axeSource = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 function report(ok, name, diag) {
 	const line = { ok, name };
@@ -63,6 +65,21 @@ async function newPage(context, label) {
 async function screenshot(page, name, fullPage = true) {
 	if (shots)
 		await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
+
+// Runs axe-core on the page and records its serious and critical
+// violations.  The source goes in through the DevTools protocol, which
+// the page's Content-Security-Policy does not govern.
+async function checkAccessibility(page, label) {
+	await page.evaluate(axeSource);
+	const found = await page.evaluate(async () => {
+		const result = await window.axe.run(document, { resultTypes: ['violations'] });
+		return result.violations
+			.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+			.map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+	});
+	for (const problem of found)
+		accessibilityProblems.push(`${label}: ${problem}`);
 }
 
 // Scroll width beyond the viewport means something overflows sideways.
@@ -174,6 +191,7 @@ async function run(browser) {
 		const src = await preview.getAttribute('src');
 		assert(!src.endsWith(nameA), `preview did not change: ${src}`);
 		await screenshot(a, 'signup');
+		await checkAccessibility(a, 'sign-up');
 	});
 
 	await step('sign-up creates the account and opens the feed', async () => {
@@ -197,6 +215,7 @@ async function run(browser) {
 		idB = await profileIdOf(b);
 		await b.getByRole('button', { name: 'Log out' }).click();
 		await b.getByRole('heading', { name: 'Log in' }).waitFor();
+		await checkAccessibility(b, 'log-in');
 		await logIn(b, nameB);
 	});
 
@@ -224,6 +243,7 @@ async function run(browser) {
 		await a.getByRole('link', { name: /Notifications/ }).click();
 		await a.locator('.notification.unread', { hasText: `${nameB} sent you a friend request.` }).waitFor();
 		await screenshot(a, 'notifications');
+		await checkAccessibility(a, 'notifications');
 		await a.getByRole('button', { name: 'Mark all as read' }).click();
 		await a.locator('.notification.unread').waitFor({ state: 'detached' });
 		await a.locator('.badge').waitFor({ state: 'hidden' });
@@ -239,6 +259,7 @@ async function run(browser) {
 		// Both have a stream open, so both are online for each other.
 		await a.locator('#friends .person', { hasText: nameB }).locator('.presence.online').waitFor();
 		await screenshot(a, 'friends');
+		await checkAccessibility(a, 'friends');
 	});
 
 	await step('relationship button follows the acceptance live', async () => {
@@ -266,6 +287,7 @@ async function run(browser) {
 		await onWall.waitFor();
 		await onWall.locator('.wall', { hasText: nameA }).waitFor();
 		await screenshot(a, 'feed');
+		await checkAccessibility(a, 'feed');
 	});
 
 	// A's stream goes through a route that can drop a frame and hold a
@@ -336,7 +358,7 @@ async function run(browser) {
 	});
 
 	await step('comment and like on the post page', async () => {
-		await a.locator('.post', { hasText: ownPost }).getByRole('link', { name: /comments/ }).click();
+		await a.locator('.post', { hasText: ownPost }).getByRole('link', { name: /comment/ }).click();
 		await a.waitForURL('**/post/*');
 		await a.getByLabel('Write a comment').fill('Lovely carrots!');
 		await a.getByRole('button', { name: 'Comment' }).click();
@@ -346,6 +368,7 @@ async function run(browser) {
 		await like.click();
 		await a.locator('.post .like[aria-pressed="true"]', { hasText: '1' }).waitFor();
 		await screenshot(a, 'post');
+		await checkAccessibility(a, 'post');
 	});
 
 	await step('post author is notified of comment and like', async () => {
@@ -396,6 +419,7 @@ async function run(browser) {
 		await a.getByRole('button', { name: 'Change password' }).click();
 		await a.locator('.toast', { hasText: 'Password changed' }).waitFor();
 		await screenshot(a, 'sessions');
+		await checkAccessibility(a, 'sessions');
 	});
 
 	const a2 = await newPage(ctxA, 'A second tab');
@@ -470,6 +494,7 @@ async function run(browser) {
 			assert(o.scroll <= o.width, `${url} is ${o.scroll}px wide in a ${o.width}px viewport: ${o.wide.join(', ')}`);
 			if (name === 'phone-feed' || name === 'phone-profile')
 				await screenshot(p, name, false);
+			await checkAccessibility(p, name);
 		}
 		await phone.close();
 	});
@@ -503,6 +528,10 @@ async function run(browser) {
 
 	await step('no script errors or CSP violations', async () => {
 		assert(pageErrors.length === 0, pageErrors.join('\n'));
+	});
+
+	await step('no serious accessibility violations', async () => {
+		assert(accessibilityProblems.length === 0, accessibilityProblems.join('\n'));
 	});
 }
 
