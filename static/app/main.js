@@ -187,14 +187,15 @@ router.onRender((found, params, url, signal) => {
 		main.focus({ preventScroll: true });
 });
 
+// Called when the person changes (log in, log out, or another account in
+// another tab): the stream and the counts belong to one person.
 function started(me) {
+	rt.stop();
+	store.reset();
 	if (me) {
 		rt.start();
 		store.loadUnread();
 		store.loadPresence();
-	} else {
-		rt.stop();
-		store.reset();
 	}
 }
 

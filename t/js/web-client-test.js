@@ -422,6 +422,20 @@ async function run(browser) {
 		await checkAccessibility(a, 'sessions');
 	});
 
+	await step('own profile changes its avatar', async () => {
+		await a.getByRole('link', { name: nameA }).first().click();
+		await a.getByRole('heading', { name: nameA }).waitFor();
+		const picture = a.locator('.profile-avatar img');
+		const before = await picture.getAttribute('src');
+		await a.getByRole('button', { name: 'Change avatar' }).click();
+		await a.getByRole('button', { name: 'Another one' }).click();
+		const saved = a.waitForResponse((r) => r.url().endsWith(`/api/profiles/${idA}/avatar`) && r.request().method() === 'PUT');
+		await a.getByRole('button', { name: 'Use this one' }).click();
+		assert((await saved).status() === 200, 'avatar change failed');
+		await a.waitForFunction((old) => document.querySelector('.profile-avatar img').getAttribute('src') !== old, before);
+		await checkAccessibility(a, 'profile');
+	});
+
 	const a2 = await newPage(ctxA, 'A second tab');
 	const refreshes = [];
 	for (const page of [a, a2])

@@ -1,6 +1,6 @@
 // The home feed, profile walls and the single post page.
 import { h, replace, avatar, presenceDot, spinner, icon } from '../dom.js';
-import { get, post, olderThan, describe } from '../api.js';
+import { get, post, put, olderThan, describe } from '../api.js';
 import { on } from '../bus.js';
 import * as session from '../session.js';
 import { pager, postCard, postForm, commentItem, relationshipButton, errorBox, profileLink } from '../components.js';
@@ -53,11 +53,14 @@ export async function profileView({ root, params, setTitle, signal }) {
 				renderWall();
 		},
 	});
+	const picture = h('img.avatar.avatar-xl', { src: profile.avatarUrl, alt: `${profile.username}'s avatar`, width: 120, height: 120 });
+	const avatarArea = h('div.avatar-editor');
 	replace(root,
 		h('section.card.profile-head', null,
-			h('div.profile-avatar', null, h('img.avatar.avatar-xl', { src: profile.avatarUrl, alt: `${profile.username}'s avatar`, width: 120, height: 120 }), isMe ? null : presenceDot(id)),
+			h('div.profile-avatar', null, picture, isMe ? null : presenceDot(id)),
 			h('div.profile-info', null, h('h1', null, profile.username), stats),
-			h('div.profile-actions', null, isMe ? h('a.button.button-quiet', { href: '/sessions' }, 'Account and sessions') : relation)),
+			h('div.profile-actions', null, isMe ? avatarButton(id, picture, avatarArea) : relation),
+			avatarArea),
 		wallArea);
 
 	async function renderWall() {
@@ -143,6 +146,60 @@ export async function postView({ root, params, setTitle, signal }) {
 		}, avatar(me.id, me.username, 'sm'), text, submit, status);
 	}
 	replace(root, card, h('section.card.comments-card', { 'aria-label': 'Comments' }, h('h2', null, 'Comments'), form, comments));
+}
+
+function randomIdentifier() {
+	return Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+// "Change avatar" on my own profile: preview generated bunnies, keep one.
+function avatarButton(id, picture, area) {
+	const open = h('button.button.button-quiet', {
+		type: 'button',
+		'aria-expanded': 'false',
+		onclick: () => {
+			if (area.childElementCount)
+				return close();
+			let identifier = randomIdentifier();
+			const preview = h('img.avatar.avatar-xl', { alt: 'New avatar preview', width: 120, height: 120, src: `/api/avatar/${identifier}` });
+			const status = h('p.form-error', { role: 'alert' });
+			const save = h('button.button.button-small', {
+				type: 'button',
+				onclick: async () => {
+					save.disabled = true;
+					try {
+						const answer = await put(`/api/profiles/${id}/avatar`, { avatarIdentifier: identifier });
+						picture.src = answer.avatarUrl;
+						// Other pictures of me use the revalidated URL: reload them.
+						for (const img of document.querySelectorAll(`img[src^="/api/profiles/${id}/avatar"]`))
+							img.src = `/api/profiles/${id}/avatar?v=${Date.now()}`;
+						close();
+					} catch (err) {
+						status.textContent = describe(err);
+						save.disabled = false;
+					}
+				},
+			}, 'Use this one');
+			replace(area, preview, h('div.avatar-editor-actions', null,
+				h('button.button.button-quiet.button-small', {
+					type: 'button',
+					onclick: () => {
+						identifier = randomIdentifier();
+						preview.src = `/api/avatar/${identifier}`;
+					},
+				}, icon('refresh'), 'Another one'),
+				save,
+				h('button.button.button-quiet.button-small', { type: 'button', onclick: close }, 'Cancel'),
+				status));
+			open.setAttribute('aria-expanded', 'true');
+		},
+	}, 'Change avatar');
+	function close() {
+		replace(area);
+		open.setAttribute('aria-expanded', 'false');
+		open.focus();
+	}
+	return h('div.relationship', null, open, h('a.button.button-quiet', { href: '/sessions' }, 'Account'));
 }
 
 export function notFoundBox(title, text) {
