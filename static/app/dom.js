@@ -118,7 +118,7 @@ export function avatar(profileId, username, size = 'md') {
 	});
 }
 
-// A small online indicator kept current by presence.js.
+// A small online indicator, kept current by store.js.
 export function presenceDot(profileId) {
 	return h('span.presence', { dataset: { presence: profileId }, role: 'status', 'aria-label': 'offline' });
 }

@@ -185,6 +185,10 @@ router.onRender((found, params, url, signal) => {
 	// Screen readers start at the new page unless the view chose a field.
 	if (!main.contains(document.activeElement))
 		main.focus({ preventScroll: true });
+	// Links such as /friends#incoming lead to a section of the view.
+	const target = url.hash && document.getElementById(decodeURIComponent(url.hash.slice(1)));
+	if (target)
+		target.scrollIntoView();
 });
 
 // Called when the person changes (log in, log out, or another account in

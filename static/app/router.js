@@ -1,5 +1,5 @@
-// A small history-API router.  nginx answers every path that is not a file
-// with index.html, so deep links such as /profile/<id> load directly.
+// A small history-API router.  nginx serves index.html for every path that
+// is not a file, so deep links such as /profile/<id> load directly.
 //
 // A view is a function (params, context) that fills context.root; its
 // context.signal aborts when the person leaves the page, which removes the

@@ -1,13 +1,14 @@
 // Who is signed in, and keeping the access token fresh.
 //
-// The tokens live in HttpOnly cookies that every tab of this browser shares;
-// this module keeps only what the page may know (profile id, username,
-// expiry times) in localStorage so that all tabs agree.  Refresh tokens
-// rotate on every use and the server revokes the whole session when a
-// rotated one comes back later than its grace period, so tabs must never
-// refresh on their own: a Web Lock lets one tab refresh at a time, and a
-// tab that gets the lock after another one refreshed sees the new state
-// and skips.  Logging out in one tab logs out every tab.
+// The tokens live in HttpOnly cookies that every tab of this browser
+// shares.  This module keeps only what the page may know (profile id,
+// username, expiry times) in localStorage, so that all tabs agree.
+//
+// Refresh tokens rotate on every use, and the server revokes the whole
+// session when a rotated one comes back after its grace period.  So a tab
+// refreshes only while it holds a Web Lock, and a tab that gets the lock
+// after another one refreshed sees the new state and skips.  Logging out
+// in one tab logs out every tab.
 import { emit } from './bus.js';
 
 const KEY = 'bunnybook.session';
@@ -36,7 +37,7 @@ export function user() {
 	return current;
 }
 
-// Record a login or refresh answer {accessToken, accessExp, refreshExp}.
+// Record a login or refresh response {accessToken, accessExp, refreshExp}.
 export function store(answer) {
 	const c = claims(answer.accessToken);
 	const previous = current;
