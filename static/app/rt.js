@@ -1,0 +1,180 @@
+// The tab's one event stream, GET /rt: a WebSocket with the ws+meta.nchan
+// subprotocol (each frame carries its message id), or an EventSource
+// where WebSocket fails.  Events go out on the bus as "rt:<type>".
+//
+// Reconnects back off up to 30 s and resume from the last message id.
+// Durable events carry seq, one more per event for this profile.  A jump
+// means nchan's buffer no longer held what was missed, so the app re-reads
+// its state over REST ("resync").  A long disconnect also resyncs, since
+// missed events that expired from the buffer leave no gap until the next
+// event arrives.
+import { emit } from './bus.js';
+import * as session from './session.js';
+import { post } from './api.js';
+
+const HEARTBEAT_MS = 30000;
+const LONG_GAP_MS = 60000;
+
+let transport = null;
+let lastId = null;
+let lastSeq = null;
+let failures = 0;
+let opened = false;
+let useEventSource = !('WebSocket' in window);
+let retryTimer = null;
+let heartbeatTimer = null;
+let downSince = null;
+let running = false;
+
+export const status = { connected: false, kind: null };
+
+export function start() {
+	if (running)
+		return;
+	running = true;
+	connect();
+}
+
+export function stop() {
+	running = false;
+	clearTimeout(retryTimer);
+	clearInterval(heartbeatTimer);
+	closeTransport();
+	lastId = null;
+	lastSeq = null;
+	failures = 0;
+	setConnected(false);
+}
+
+function url() {
+	const base = new URL('/rt', location.href);
+	if (lastId)
+		base.searchParams.set('last_event_id', lastId);
+	return base;
+}
+
+function connect() {
+	if (!running)
+		return;
+	opened = false;
+	if (useEventSource)
+		openEventSource();
+	else
+		openWebSocket();
+}
+
+function openWebSocket() {
+	const target = url();
+	target.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+	const ws = new WebSocket(target, 'ws+meta.nchan');
+	transport = ws;
+	ws.addEventListener('open', onOpen);
+	ws.addEventListener('message', (event) => {
+		const text = typeof event.data === 'string' ? event.data : '';
+		const split = text.indexOf('\n\n');
+		let id = null;
+		for (const line of text.slice(0, Math.max(split, 0)).split('\n')) {
+			const m = /^id:\s*(.*)$/i.exec(line);
+			if (m)
+				id = m[1].trim();
+		}
+		handle(id, split >= 0 ? text.slice(split + 2) : text);
+	});
+	ws.addEventListener('close', () => {
+		if (transport !== ws)
+			return;
+		transport = null;
+		// A stream that never opened may have met an expired token, or a
+		// network that drops WebSocket upgrades: after two such failures
+		// try EventSource instead.
+		if (!opened && ++failures >= 2 && failures % 2 === 0)
+			useEventSource = !useEventSource;
+		retry(!opened);
+	});
+}
+
+function openEventSource() {
+	const es = new EventSource(url());
+	transport = es;
+	es.addEventListener('open', onOpen);
+	es.addEventListener('message', (event) => handle(event.lastEventId || null, event.data));
+	es.addEventListener('error', () => {
+		if (transport !== es)
+			return;
+		// Take reconnecting over from the browser, so the resume id and the
+		// token refresh follow our own rules.
+		es.close();
+		transport = null;
+		if (!opened)
+			failures++;
+		retry(!opened);
+	});
+}
+
+function onOpen() {
+	opened = true;
+	failures = 0;
+	setConnected(true);
+	const gap = downSince !== null && Date.now() - downSince > LONG_GAP_MS;
+	downSince = null;
+	if (gap)
+		emit('resync', { reason: 'long disconnect' });
+	clearInterval(heartbeatTimer);
+	heartbeatTimer = setInterval(() => post('/api/presence/heartbeat').catch(() => {}), HEARTBEAT_MS);
+}
+
+async function retry(neverOpened) {
+	setConnected(false);
+	clearInterval(heartbeatTimer);
+	if (!running)
+		return;
+	if (downSince === null)
+		downSince = Date.now();
+	// A stream that does not open may have met an expired access token:
+	// refresh when the token is about to expire or the failure repeats.
+	const me = session.user();
+	if (neverOpened && me && (me.accessExp * 1000 - Date.now() < 30000 || failures >= 2))
+		await session.refresh(me.stamp);
+	if (!running || !session.user())
+		return;
+	const delay = Math.min(30000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() / 2);
+	clearTimeout(retryTimer);
+	retryTimer = setTimeout(connect, delay);
+}
+
+function handle(id, body) {
+	let event;
+	try {
+		event = JSON.parse(body);
+	} catch {
+		return; // nchan pings and anything that is not an event
+	}
+	if (!event || typeof event.type !== 'string')
+		return;
+	if (typeof event.seq === 'number') {
+		if (lastSeq !== null && event.seq <= lastSeq)
+			return; // already seen before a reconnect
+		if (lastSeq !== null && event.seq > lastSeq + 1)
+			emit('resync', { reason: 'missed events', from: lastSeq, to: event.seq });
+		lastSeq = event.seq;
+	}
+	if (id)
+		lastId = id;
+	emit('rt:' + event.type, event.data);
+	emit('rt', event);
+}
+
+function closeTransport() {
+	const old = transport;
+	transport = null;
+	if (old)
+		old.close();
+}
+
+function setConnected(value) {
+	status.connected = value;
+	status.kind = null;
+	if (value)
+		status.kind = useEventSource ? 'eventsource' : 'websocket';
+	document.documentElement.dataset.stream = value ? status.kind : 'down';
+}
