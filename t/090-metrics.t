@@ -14,6 +14,9 @@ my $port = stack()->{BB_METRICS_PORT};
 ok($port, 'the stack has a metrics port') or BAIL_OUT('no BB_METRICS_PORT');
 my $base = "http://127.0.0.1:$port";
 my $http = HTTP::Tiny->new(timeout => 10, keep_alive => 0);
+# A label set: quoted values may hold spaces and braces, as route
+# patterns such as "GET /api/posts/{id:uuid}" do.
+our $LABELS = qr/\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\}/;
 
 # Scrape once; returns (response, { 'name{labels}' => value }).
 sub scrape {
@@ -21,7 +24,7 @@ sub scrape {
 	my %series;
 	for my $line (split /\n/, $r->{content} // '') {
 		next if $line =~ /^#/;
-		$series{$1} = $2 if $line =~ /^(\S+(?:\{[^}]*\})?) (\S+)$/;
+		$series{$1} = $2 if $line =~ /^([a-z_]+(?:$LABELS)?) (\S+)$/;
 	}
 	return ($r, \%series);
 }
@@ -39,7 +42,7 @@ like($r->{content}, qr/^# TYPE bunnybook_http_requests_total counter$/m,
     'requests counter is typed');
 like($r->{content}, qr/^# TYPE bunnybook_http_request_duration_seconds histogram$/m,
     'latency histogram is typed');
-my @untyped = grep { !/^(# (HELP|TYPE) \S+ .+|\S+(\{[^}]*\})? [0-9.e+-]+)$/ }
+my @untyped = grep { !/^(# (HELP|TYPE) \S+ .+|[a-z_]+(?:$LABELS)? [0-9.e+-]+)$/ }
     split /\n/, $r->{content};
 is("@untyped", '', 'every line is a comment or a sample');
 
