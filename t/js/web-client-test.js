@@ -426,6 +426,9 @@ async function run(browser) {
 		// connected: the server's 55 s stream end must not show.
 		await ctxA.addInitScript(() => {
 			window.streamDrops = 0;
+			// Blank pages such as a new tab's first one have no root yet.
+			if (!document.documentElement)
+				return;
 			let connected = false;
 			new MutationObserver(() => {
 				const state = document.documentElement.dataset.stream;
