@@ -30,7 +30,8 @@ router.route('/sessions', sessionsView, AUTH);
 
 const main = h('main#main', { tabindex: -1 });
 const header = h('header.topbar');
-const badge = h('span.badge', { hidden: true, 'aria-live': 'polite' });
+const badge = h('span.badge.badge-notifications', { hidden: true, 'aria-live': 'polite' });
+const chatBadge = h('span.badge.badge-chat', { hidden: true, 'aria-live': 'polite' });
 
 function navLink(href, iconName, label, extra, iconOnly = false) {
 	return h('a.nav-link', { href, dataset: { nav: href }, class: iconOnly ? 'icon-only' : null, title: iconOnly ? label : null },
@@ -126,8 +127,7 @@ function renderHeader() {
 			navLink('/', 'home', 'Home'),
 			navLink('/friends', 'friends', 'Friends'),
 			navLink('/notifications', 'bell', 'Notifications', badge),
-			// Chat adds its navigation entry here once its routes exist.
-			h('span#nav-chat-slot', { hidden: true }),
+			navLink('/chat', 'chat', 'Chat', chatBadge),
 			h('a.nav-link.nav-me', { href: `/profile/${me.id}`, dataset: { nav: `/profile/${me.id}` } }, avatar(me.id, '', 'xs'), h('span.nav-label', null, me.username)),
 			navLink('/sessions', 'shield', 'Account', null, true),
 			h('button.nav-link.icon-only.logout', { type: 'button', title: 'Log out', onclick: logout }, icon('logout'), h('span.nav-label', null, 'Log out')));
@@ -137,18 +137,21 @@ function renderHeader() {
 			h('a.button.button-small', { href: '/signup' }, 'Sign up'));
 	}
 	replace(header, h('div.topbar-inner', null, brand, searchBox(), nav));
-	paintBadge(store.unread.count);
+	paintBadge(badge, store.unread.count, 'unread');
+	paintBadge(chatBadge, store.chatUnread.count, 'with unread messages');
 }
 
-function paintBadge(count) {
-	badge.hidden = count === 0;
-	badge.textContent = count > 99 ? '99+' : String(count);
-	badge.setAttribute('aria-label', `${count} unread`);
+function paintBadge(element, count, meaning) {
+	element.hidden = count === 0;
+	element.textContent = count > 99 ? '99+' : String(count);
+	element.setAttribute('aria-label', `${count} ${meaning}`);
 }
 
 function markCurrentNav() {
 	for (const link of header.querySelectorAll('[data-nav]')) {
-		if (link.dataset.nav === location.pathname)
+		// The chat entry stays marked inside a conversation too.
+		const section = link.dataset.nav === '/chat' && location.pathname.startsWith('/chat/');
+		if (link.dataset.nav === location.pathname || section)
 			link.setAttribute('aria-current', 'page');
 		else
 			link.removeAttribute('aria-current');
@@ -199,6 +202,7 @@ function started(me) {
 	if (me) {
 		rt.start();
 		store.loadUnread();
+		store.loadChatUnread();
 		store.loadPresence();
 	}
 }
@@ -208,7 +212,8 @@ on('session', (me) => {
 	renderHeader();
 	router.render();
 });
-on('unread', paintBadge);
+on('unread', (count) => paintBadge(badge, count, 'unread'));
+on('chat-unread', (count) => paintBadge(chatBadge, count, 'with unread messages'));
 on('session-ended', (reason) => {
 	if (reason === 'expired')
 		toast('Your session has ended. Log in again.');

@@ -2,7 +2,10 @@
 // subprotocol (each frame carries its message id), or an EventSource
 // where WebSocket fails.  Events go out on the bus as "rt:<type>".
 //
-// Reconnects back off up to 30 s and resume from the last message id.
+// The server ends every stream after 55 s (nchan_subscriber_timeout), so a
+// stream that closes after being open a while reconnects at once with its
+// resume id and the page keeps showing it as connected.  Other reconnects
+// back off up to 30 s and also resume from the last message id.
 // Durable events carry seq, one more per event for this profile.  A jump
 // means nchan's buffer no longer held what was missed, so the app re-reads
 // its state over REST ("resync").  A long disconnect also resyncs, since
@@ -14,12 +17,17 @@ import { post } from './api.js';
 
 const HEARTBEAT_MS = 30000;
 const LONG_GAP_MS = 60000;
+// A stream open at least this long that closes was ended on purpose by
+// the server; one that closes sooner counts as a failure and backs off,
+// so a server that accepts and drops streams is not hammered.
+const CLEAN_CLOSE_MIN_MS = 10000;
 
 let transport = null;
 let lastId = null;
 let lastSeq = null;
 let failures = 0;
 let opened = false;
+let openedAt = 0;
 let useEventSource = !('WebSocket' in window);
 let retryTimer = null;
 let heartbeatTimer = null;
@@ -84,6 +92,8 @@ function openWebSocket() {
 		if (transport !== ws)
 			return;
 		transport = null;
+		if (closedCleanly())
+			return reconnectNow();
 		// A stream that never opened may have met an expired token, or a
 		// network that drops WebSocket upgrades: after two such failures
 		// try EventSource instead.
@@ -105,14 +115,29 @@ function openEventSource() {
 		// token refresh follow our own rules.
 		es.close();
 		transport = null;
+		if (closedCleanly())
+			return reconnectNow();
 		if (!opened)
 			failures++;
 		retry(!opened);
 	});
 }
 
+function closedCleanly() {
+	return opened && Date.now() - openedAt >= CLEAN_CLOSE_MIN_MS;
+}
+
+// Opens the next stream right away, keeping the connected state and the
+// heartbeat: the page shows no disconnect and presence does not change.
+// Should the new stream not open, its close or error handler backs off.
+function reconnectNow() {
+	clearTimeout(retryTimer);
+	connect();
+}
+
 function onOpen() {
 	opened = true;
+	openedAt = Date.now();
 	failures = 0;
 	setConnected(true);
 	const gap = downSince !== null && Date.now() - downSince > LONG_GAP_MS;
@@ -130,16 +155,42 @@ async function retry(neverOpened) {
 		return;
 	if (downSince === null)
 		downSince = Date.now();
-	// A stream that does not open may have met an expired access token:
-	// refresh when the token is about to expire or the failure repeats.
+	let delay = Math.min(30000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() / 2);
+	// A failed WebSocket or EventSource does not tell the HTTP status, so
+	// a stream that did not open is asked for again with fetch to learn
+	// it: 401 means the access token expired, 429 that this person has
+	// too many streams open (wait Retry-After).
 	const me = session.user();
-	if (neverOpened && me && (me.accessExp * 1000 - Date.now() < 30000 || failures >= 2))
+	const status = neverOpened && me ? await probe() : 0;
+	if (status === 429)
+		delay = Math.max(delay, retryAfterMs);
+	const expiring = me && me.accessExp * 1000 - Date.now() < 30000;
+	if (neverOpened && me && (status === 401 || expiring || (status === 0 && failures >= 2)))
 		await session.refresh(me.stamp);
 	if (!running || !session.user())
 		return;
-	const delay = Math.min(30000, 500 * 2 ** Math.min(failures, 6)) * (0.75 + Math.random() / 2);
 	clearTimeout(retryTimer);
 	retryTimer = setTimeout(connect, delay);
+}
+
+let retryAfterMs = 10000;
+
+// The HTTP status of GET /rt, or 0 when the request fails.  A probe that
+// gets a stream (200) closes it as soon as the headers arrive.
+async function probe() {
+	const controller = new AbortController();
+	try {
+		const response = await fetch(url(), {
+			credentials: 'same-origin', headers: { Accept: 'text/event-stream' }, signal: controller.signal,
+		});
+		const seconds = Number(response.headers.get('Retry-After'));
+		retryAfterMs = seconds > 0 ? Math.min(seconds, 300) * 1000 : 10000;
+		return response.status;
+	} catch {
+		return 0;
+	} finally {
+		controller.abort();
+	}
 }
 
 function handle(id, body) {

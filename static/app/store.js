@@ -1,12 +1,14 @@
 // Shared state that several parts of the page show: the unread
-// notification count (navigation badge and page title) and friends'
-// online state (the dots next to their names).  Both load over REST and
-// then follow the stream.
+// notification count and the number of conversations with unread
+// messages (navigation badges and page title), and friends' online state
+// (the dots next to their names).  All load over REST and then follow the
+// stream.
 import { emit, on } from './bus.js';
 import { get } from './api.js';
 import * as session from './session.js';
 
 export const unread = { count: 0 };
+export const chatUnread = { count: 0 };
 const presence = new Map();
 let title = 'Bunnybook';
 
@@ -15,8 +17,15 @@ export function setTitle(text) {
 	renderTitle();
 }
 
+// "(2) Home" for two unread notifications, "(2 · 1 chat) Home" when a
+// conversation has unread messages too.
 function renderTitle() {
-	document.title = unread.count > 0 ? `(${unread.count}) ${title}` : title;
+	const counts = [];
+	if (unread.count > 0)
+		counts.push(String(unread.count));
+	if (chatUnread.count > 0)
+		counts.push(`${chatUnread.count} ${chatUnread.count === 1 ? 'chat' : 'chats'}`);
+	document.title = counts.length ? `(${counts.join(' · ')}) ${title}` : title;
 }
 
 function setUnread(count) {
@@ -35,6 +44,33 @@ export async function loadUnread() {
 	} catch {
 		// The badge keeps its last value; the next resync tries again.
 	}
+}
+
+function setChatUnread(count) {
+	chatUnread.count = Math.max(0, count);
+	renderTitle();
+	emit('chat-unread', chatUnread.count);
+}
+
+export async function loadChatUnread() {
+	const me = session.user();
+	if (!me)
+		return;
+	try {
+		const answer = await get(`/api/profiles/${me.id}/conversations/unread_count`);
+		setChatUnread(answer.count);
+	} catch {
+		// The badge keeps its last value; the next chat event tries again.
+	}
+}
+
+// Chat events change the count in ways the page cannot work out alone (a
+// message in a conversation that was not loaded, a read in another tab),
+// so a burst of them reloads the count once.
+let chatUnreadTimer = null;
+function reloadChatUnreadSoon() {
+	clearTimeout(chatUnreadTimer);
+	chatUnreadTimer = setTimeout(loadChatUnread, 250);
 }
 
 export function isOnline(id) {
@@ -82,7 +118,9 @@ observer.observe(document.documentElement, { childList: true, subtree: true });
 
 export function reset() {
 	presence.clear();
+	clearTimeout(chatUnreadTimer);
 	setUnread(0);
+	setChatUnread(0);
 }
 
 on('rt:notification', (n) => {
@@ -92,7 +130,10 @@ on('rt:notification', (n) => {
 on('rt:notifications_read', (data) => setUnread(data.unreadCount));
 on('rt:presence', (data) => setPresence(data.profileId, data.online));
 on('rt:add_friend', () => loadPresence());
+for (const type of ['chat_message', 'chat_message_deleted', 'chat_read', 'conversation_created', 'conversation_left'])
+	on('rt:' + type, reloadChatUnreadSoon);
 on('resync', () => {
 	loadUnread();
+	loadChatUnread();
 	loadPresence();
 });

@@ -4,6 +4,7 @@ import { get, post, put, olderThan, describe } from '../api.js';
 import { on } from '../bus.js';
 import * as session from '../session.js';
 import { pager, postCard, postForm, commentItem, relationshipButton, errorBox, profileLink } from '../components.js';
+import { messageButton } from '../chat.js';
 
 const POSTS_PAGE = 10;
 
@@ -47,8 +48,11 @@ export async function profileView({ root, params, setTitle, signal }) {
 	// The post form shows on my own wall and on friends' walls, so the
 	// wall is drawn again when a friendship starts or ends.
 	let canWrite = isMe;
+	const message = isMe || !me ? null : messageButton(id);
 	const relation = relationshipButton(id, {
 		onChange: (state) => {
+			if (message)
+				message.reload();
 			if ((state === 'FRIEND') !== canWrite)
 				renderWall();
 		},
@@ -59,7 +63,7 @@ export async function profileView({ root, params, setTitle, signal }) {
 		h('section.card.profile-head', null,
 			h('div.profile-avatar', null, picture, isMe ? null : presenceDot(id)),
 			h('div.profile-info', null, h('h1', null, profile.username), stats),
-			h('div.profile-actions', null, isMe ? avatarButton(id, picture, avatarArea) : relation),
+			h('div.profile-actions', null, isMe ? avatarButton(id, picture, avatarArea) : [message, relation]),
 			avatarArea),
 		wallArea);
 
