@@ -27,9 +27,11 @@ sub stack {
 	my $dir = $ENV{BB_STACK} or die "BB_STACK is not set; run the tests "
 	    . "with ./bunnybook test\n";
 	open my $fh, '<', "$dir/stack.env" or die "cannot read $dir/stack.env: $!";
-	while (<$fh>) {
-		chomp;
-		$stack{$1} = $2 if /^(\w+)=(.*)$/;
+	# A lexical line, not $_: callers may run inside map or for loops
+	# whose $_ is read-only.
+	while (my $line = <$fh>) {
+		chomp $line;
+		$stack{$1} = $2 if $line =~ /^(\w+)=(.*)$/;
 	}
 	close $fh;
 	return \%stack;
