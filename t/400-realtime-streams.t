@@ -74,14 +74,15 @@ ok(@missed >= 2, 'resume delivers the missed events: ' . scalar @missed);
 is_deeply([ (sort { $a <=> $b } @missed)[0 .. 1] ], [ $first_seq + 1, $first_seq + 2 ], 'exactly the missed ones, in order')
     if @missed >= 2;
 # A resumed stream also carries what happens after it reconnected.
-my $resumed_id = $events->[-1]{id};
-$w = Bunny::Stream::ws_start(token => $uc->{c}->token, count => 1, types => ['friend_request'],
-    last_event_id => $resumed_id);
-my $ud = register_user();
-$ud->{c} = login_user($ud);
-$ud->{c}->request(POST => path($ud) . "/outgoing_friend_requests/$uc->{id}");
+my ($ue, $uf, $ug) = map { my $u = register_user(); $u->{c} = login_user($u); $u } 1 .. 3;
+$w = Bunny::Stream::ws_start(token => $ue->{c}->token, count => 1, types => ['friend_request']);
+$uf->{c}->request(POST => path($uf) . "/outgoing_friend_requests/$ue->{id}");
 ($events) = Bunny::Stream::ws_wait($w);
-is($events->[0]{event}{data}{profileId}, $ud->{id}, 'a resumed stream receives new events');
+$w = Bunny::Stream::ws_start(token => $ue->{c}->token, count => 1, types => ['friend_request'],
+    last_event_id => $events->[-1]{id});
+$ug->{c}->request(POST => path($ug) . "/outgoing_friend_requests/$ue->{id}");
+($events) = Bunny::Stream::ws_wait($w);
+is($events->[0]{event}{data}{profileId}, $ug->{id}, 'a resumed stream receives new events');
 
 # Notifications over REST.
 $r = $uc->{c}->request(GET => path($uc) . '/notifications');
