@@ -112,7 +112,10 @@ count_top_level_keys(const char *s, size_t len)
 	return keys;
 }
 
-/* Parse as http.c does: strict, the NUL included, only blanks after. */
+/*
+ * Parse as http.c does: strict, the NUL included, only blanks after, and
+ * no single-quoted key.
+ */
 static struct json_object *
 parse_body(const char *body, size_t len, bool *valid)
 {
@@ -126,6 +129,8 @@ parse_body(const char *body, size_t len, bool *valid)
 	for (i = json_tokener_get_parse_end(tok); *valid && i < len; i++)
 		if (strchr(" \t\r\n", body[i]) == NULL)
 			*valid = false;
+	if (json_has_single_quote(body, len))
+		*valid = false;
 	json_tokener_free(tok);
 	return root;
 }
