@@ -152,14 +152,23 @@ static void
 set_error(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Format the message into err.  Control characters, which an environment
+ * variable's name or value may hold, become '?' so that the message stays
+ * one line.
+ */
 static void
 set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
+	char *p;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	for (p = err; errlen > 0 && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 }
 
 static const struct config_key *

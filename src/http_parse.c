@@ -343,3 +343,20 @@ json_duplicate_key(const char *s, size_t len, char *out, size_t outlen)
 	json_object_put(seen);
 	return found;
 }
+
+bool
+json_has_single_quote(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		if (s[i] == '"') {
+			i = skip_string(s, len, i);
+			continue;
+		}
+		if (s[i] == '\'')
+			return true;
+		i++;
+	}
+	return false;
+}

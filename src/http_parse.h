@@ -61,6 +61,14 @@ bool media_type_is_json(const char *content_type);
  */
 bool json_duplicate_key(const char *s, size_t len, char *out, size_t outlen);
 
+/*
+ * True when the JSON text s[0..len) has a single quote outside its string
+ * literals.  json-c 0.16 accepts single-quoted object keys ({'a':1}) even
+ * with JSON_TOKENER_STRICT, so a body it parsed is JSON only when this is
+ * false.
+ */
+bool json_has_single_quote(const char *s, size_t len);
+
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);
 /* Number of code points in well-formed UTF-8 s[0..len). */

@@ -75,6 +75,11 @@ $r = api(POST => '/api/register', undef, raw => '{"username":', headers => { 'co
 is($r->{status}, 400, 'truncated JSON is refused');
 is($r->{body}{error}{code}, 'MalformedJson', 'truncated JSON is MalformedJson');
 
+# json-c 0.16 parses single-quoted keys even in strict mode.
+$r = api(POST => '/api/register', undef, raw => q({'username':"bunny_a",'username':"bunny_b"}), headers => { 'content-type' => 'application/json' });
+is($r->{status}, 400, 'single-quoted keys are refused');
+is($r->{body}{error}{code}, 'MalformedJson', 'single-quoted keys are MalformedJson');
+
 $r = api(POST => '/api/register', undef, raw => '{"a":1} x', headers => { 'content-type' => 'application/json' });
 is($r->{status}, 400, 'trailing garbage is refused');
 

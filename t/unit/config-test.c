@@ -103,6 +103,15 @@ main(void)
 	unsetenv("BUNNYBOOK_DB_STATEMENT_TIMEOUT_MS");
 	unsetenv("BUNNYBOOK_DATABASE_URL");
 
+	/* A newline in a value must not split the message (found by fuzzing). */
+	setenv("BUNNYBOOK_WORKERS", "1\n2", 1);
+	ok(load(&cfg, err, sizeof(err)) == -1 && strchr(err, '\n') == NULL &&
+	    strstr(err, "\"1?2\"") != NULL,
+	    "newline in environment value escaped: %s",
+	    err);
+	config_free(&cfg);
+	unsetenv("BUNNYBOOK_WORKERS");
+
 	setenv("BUNNYBOOK_JWT_KEY", "topsecretvalue", 1);
 	write_config("workers = x\n");
 	load(&cfg, err, sizeof(err));

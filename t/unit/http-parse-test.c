@@ -75,5 +75,11 @@ main(void)
 	ok(!utf8_valid("\xed\xa0\x80", 3), "surrogate is invalid");
 	ok(!utf8_valid("\xff", 1), "0xff is invalid");
 	ok(utf8_length("h\xc3\xa9\xf0\x9f\x90\xb0", 7) == 3, "code points are counted");
+	/* json-c 0.16 parses single-quoted keys even in strict mode. */
+	ok(json_has_single_quote("{'a':1,'a':2}", 13), "single-quoted key is found");
+	ok(!json_has_single_quote("{\"it's\":\"'\"}", 12),
+	    "quote inside a string is ignored");
+	ok(!json_has_single_quote("{\"a\\\"'\":1}", 11),
+	    "escaped double quote keeps the string open");
 	return done_testing();
 }
