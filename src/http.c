@@ -313,7 +313,8 @@ http_read_json_or_reply(struct request *req, int max_body_bytes)
 			}
 	}
 	if (jerr == json_tokener_success &&
-	    json_has_single_quote(req->body.data, req->body.len))
+	    (json_has_single_quote(req->body.data, req->body.len) ||
+		json_has_lone_surrogate(req->body.data, req->body.len)))
 		jerr = json_tokener_error_parse_unexpected;
 	json_tokener_free(tok);
 	if (jerr != json_tokener_success) {

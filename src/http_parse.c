@@ -344,6 +344,72 @@ json_duplicate_key(const char *s, size_t len, char *out, size_t outlen)
 	return found;
 }
 
+static int
+hex4(const char *s, size_t len, size_t i)
+{
+	int v = 0;
+	size_t k;
+
+	if (i + 4 > len)
+		return -1;
+	for (k = i; k < i + 4; k++) {
+		char c = s[k];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+bool
+json_has_lone_surrogate(const char *s, size_t len)
+{
+	bool in_string = false;
+	size_t i = 0;
+	int v, low;
+
+	while (i < len) {
+		if (!in_string) {
+			in_string = s[i++] == '"';
+			continue;
+		}
+		if (s[i] == '"') {
+			in_string = false;
+			i++;
+			continue;
+		}
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (i + 1 < len && s[i + 1] != 'u') {
+			i += 2;
+			continue;
+		}
+		v = hex4(s, len, i + 2);
+		i += 6;
+		if (v < 0xd800 || v > 0xdfff)
+			continue;
+		/* A high surrogate must be followed by a low one, and a low one
+		 * may only come right after a high one (consumed below). */
+		if (v >= 0xdc00)
+			return true;
+		low = i + 1 < len && s[i] == '\\' && s[i + 1] == 'u'
+		    ? hex4(s, len, i + 2) : -1;
+		if (low < 0xdc00 || low > 0xdfff)
+			return true;
+		i += 6;
+	}
+	return false;
+}
+
 bool
 json_has_single_quote(const char *s, size_t len)
 {

@@ -69,6 +69,14 @@ bool json_duplicate_key(const char *s, size_t len, char *out, size_t outlen);
  */
 bool json_has_single_quote(const char *s, size_t len);
 
+/*
+ * True when a string of the JSON text s[0..len) has a \\u escape of a
+ * UTF-16 surrogate that is not part of a high-low pair ("\\ud800" alone).
+ * json-c turns those into U+FFFD; they are not text, so bodies with them
+ * are rejected.
+ */
+bool json_has_lone_surrogate(const char *s, size_t len);
+
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);
 /* Number of code points in well-formed UTF-8 s[0..len). */

@@ -80,6 +80,12 @@ $r = api(POST => '/api/register', undef, raw => q({'username':"bunny_a",'usernam
 is($r->{status}, 400, 'single-quoted keys are refused');
 is($r->{body}{error}{code}, 'MalformedJson', 'single-quoted keys are MalformedJson');
 
+# json-c turns a lone UTF-16 surrogate escape into U+FFFD; it is not text.
+$r = api(POST => '/api/register', undef, raw => '{"username":"bunny\ud800","email":"s@example.com","password":"carrots-123"}',
+    headers => { 'content-type' => 'application/json' });
+is($r->{status}, 400, 'a lone surrogate escape is refused');
+is($r->{body}{error}{code}, 'MalformedJson', 'a lone surrogate escape is MalformedJson');
+
 $r = api(POST => '/api/register', undef, raw => '{"a":1} x', headers => { 'content-type' => 'application/json' });
 is($r->{status}, 400, 'trailing garbage is refused');
 

@@ -77,6 +77,18 @@ main(void)
 	ok(utf8_length("h\xc3\xa9\xf0\x9f\x90\xb0", 7) == 3, "code points are counted");
 	/* json-c 0.16 parses single-quoted keys even in strict mode. */
 	ok(json_has_single_quote("{'a':1,'a':2}", 13), "single-quoted key is found");
+	ok(json_has_lone_surrogate("{\"a\":\"\\ud800\"}", 14),
+	    "lone high surrogate is found");
+	ok(json_has_lone_surrogate("{\"a\":\"\\udc00x\"}", 15),
+	    "lone low surrogate is found");
+	ok(json_has_lone_surrogate("\"\\ud83d\\u0041\"", 14),
+	    "high surrogate before a non-surrogate is found");
+	ok(!json_has_lone_surrogate("\"\\ud83d\\ude00\"", 14),
+	    "surrogate pair is fine");
+	ok(!json_has_lone_surrogate("\"\\\\ud800\"", 9),
+	    "escaped backslash before ud800 is text");
+	ok(!json_has_lone_surrogate("{\"\\u00e9\":\"\\\"\\ud800\"}", 9),
+	    "lone surrogate after the scanned length is not seen");
 	ok(!json_has_single_quote("{\"it's\":\"'\"}", 12),
 	    "quote inside a string is ignored");
 	ok(!json_has_single_quote("{\"a\\\"'\":1}", 11),
