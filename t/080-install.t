@@ -257,6 +257,10 @@ spew("$dest$conf", "$text\nworkers = 3\n");
 $log = `make -C '$root' install DESTDIR='$dest' 2>&1`;
 is($? >> 8, 0, 'second make install succeeds') or diag($log);
 like(slurp("$dest$conf"), qr/^workers = 3$/m, 'reinstall keeps an edited configuration');
+$log = `make -C '$root' install DESTDIR='$dest' NGINX_LISTEN=127.0.0.1:8181 2>&1`;
+is($? >> 8, 0, 'make install with NGINX_LISTEN succeeds') or diag($log);
+like(slurp("$dest$site"), qr/^\s*listen 127\.0\.0\.1:8181;/m, 'the installed site takes NGINX_LISTEN of that command');
+$log = `make -C '$root' install DESTDIR='$dest' 2>&1`;
 
 $log = `make -C '$root' uninstall DESTDIR='$dest' 2>&1`;
 is($? >> 8, 0, 'make uninstall succeeds') or diag($log);
