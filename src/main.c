@@ -107,10 +107,59 @@ print_routes(void)
 	}
 }
 
+/*
+ * Refuse to start when PostgreSQL answers but rejects database_url (a
+ * wrong password, an unknown role or database), because waiting would not
+ * help.  A server that is down, starting or full is waited for instead,
+ * as after a restart.  Returns 0, or -1 after printing one line.
+ */
+static int
+check_database(const struct config *cfg)
+{
+	static const char *const transient[] = { "starting up",
+		"shutting down", "recovery", "too many" };
+	const char *keys[] = { "dbname", "connect_timeout", NULL };
+	char timeout[16], *msg, *newline;
+	const char *values[3];
+	bool rejected;
+	PGconn *conn;
+	size_t i;
+
+	snprintf(timeout, sizeof(timeout), "%d", cfg->db_connect_timeout_s);
+	values[0] = cfg->database_url;
+	values[1] = timeout;
+	values[2] = NULL;
+	conn = PQconnectdbParams(keys, values, 1);
+	if (conn != NULL && PQstatus(conn) == CONNECTION_OK) {
+		PQfinish(conn);
+		return 0;
+	}
+	msg = xstrdup(conn != NULL ? PQerrorMessage(conn) : "out of memory");
+	PQfinish(conn);
+	/* libpq prefixes errors the server sent with their severity. */
+	rejected = strstr(msg, "FATAL:") != NULL;
+	for (i = 0; i < ARRAY_LEN(transient); i++)
+		if (strstr(msg, transient[i]) != NULL)
+			rejected = false;
+	newline = strchr(msg, '\n');
+	if (newline != NULL)
+		*newline = '\0';
+	if (rejected)
+		fprintf(stderr, "bunnybookd: PostgreSQL rejects database_url: "
+				"%s\n", msg);
+	else
+		log_warn("PostgreSQL is not reachable yet (%s); workers will "
+			 "connect when it is", msg);
+	free(msg);
+	return rejected ? -1 : 0;
+}
+
 /* `serve`: the metrics segment must exist before the first fork. */
 static int
 serve(struct config *cfg, const char *path, bool path_required)
 {
+	if (check_database(cfg) == -1)
+		return EXIT_CONFIG;
 	if (metrics_init(routes, routes_count) == -1) {
 		log_error("cannot map the metrics segment: %s", strerror(errno));
 		return 1;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -136,11 +137,66 @@ is_unix_path(const char *listen)
 	return listen[0] == '/' || listen[0] == '.';
 }
 
+/*
+ * Check that the listen address can be bound, with errno set when not.
+ * libfcgi's FCGX_OpenSocket() exits the process on a failed bind with a
+ * message that names no address, so failures are caught here first.
+ */
+static bool
+listener_usable(const char *listen)
+{
+	struct addrinfo hints, *res = NULL;
+	char *copy = xstrdup(listen), *colon, *slash;
+	int fd = -1, one = 1, saved;
+	bool usable = false;
+
+	if (is_unix_path(listen)) {
+		slash = strrchr(copy, '/');
+		if (slash != NULL)
+			slash[slash == copy ? 1 : 0] = '\0';
+		usable = access(slash != NULL ? copy : ".", W_OK | X_OK) == 0;
+		saved = errno;
+		free(copy);
+		errno = saved;
+		return usable;
+	}
+	colon = strrchr(copy, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_socktype = SOCK_STREAM;
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(*copy ? copy : NULL, colon + 1, &hints, &res) == 0)
+			fd = socket(res->ai_family, SOCK_STREAM, 0);
+		else
+			errno = EADDRNOTAVAIL;
+	}
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		usable = bind(fd, res->ai_addr, res->ai_addrlen) == 0;
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	saved = errno;
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(copy);
+	errno = saved;
+	return usable;
+}
+
 static int
 open_listener(const struct config *cfg)
 {
 	int fd;
 
+	if (!listener_usable(cfg->listen)) {
+		log_error("cannot listen on %s: %s", cfg->listen,
+		    strerror(errno));
+		return -1;
+	}
 	if (is_unix_path(cfg->listen))
 		unlink(cfg->listen);
 	fd = FCGX_OpenSocket(cfg->listen, LISTEN_BACKLOG);

@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use Bunny qw(stack);
 
 my $bin = stack()->{BB_ROOT} . '/src/bunnybookd';
@@ -65,6 +66,33 @@ like($out, qr/BUNNYBOOK_WORKERS/, 'message names the environment variable');
 
 ($rc, $out) = run_with("jwt_key = a-secret-that-must-not-leak\nworkers = bad\n");
 unlike($out, qr/a-secret-that-must-not-leak/, 'secret never printed');
+
+# serve: a PostgreSQL that answers but rejects database_url stops start-up;
+# so does a socket directory bunnybookd cannot write.
+sub serve_with {
+	my ($config) = @_;
+	open my $fh, '>', "$dir/s.conf" or die $!;
+	print {$fh} "jwt_key = $key\nlisten = $dir/serve.sock\nworkers = 1\n$config";
+	close $fh;
+	my $out = `timeout 30 '$bin' -c '$dir/s.conf' serve 2>&1`;
+	return ($? >> 8, $out);
+}
+my $pg = 'postgresql://%s@127.0.0.1:' . stack()->{BB_PG_PORT} . '/%s';
+for my $case ([ 'bunnybook', 'no_such_database', 'an unknown database' ],
+    [ 'no_such_role', 'bunnybook', 'an unknown role' ]) {
+	($rc, $out) = serve_with(sprintf("database_url = $pg\n", @$case[0, 1]));
+	is($rc, 2, "serve with $case->[2] exits with status 2");
+	like($out, qr/^bunnybookd: PostgreSQL rejects database_url: .*\Q$case->[ $case->[0] eq 'bunnybook' ? 1 : 0 ]\E/m,
+	    "the message names database_url and the cause");
+	is(scalar(() = $out =~ /\n/g), 1, 'in one line');
+}
+($rc, $out) = serve_with("listen = /proc/no-such-dir/bunnybookd.sock\n");
+isnt($rc, 0, 'serve with an unwritable socket directory stops');
+like($out, qr{cannot listen on /proc/no-such-dir/bunnybookd\.sock: }, 'the message names the socket');
+my $busy = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1', LocalPort => 0) or die "listen: $!";
+($rc, $out) = serve_with('listen = 127.0.0.1:' . $busy->sockport . "\n");
+isnt($rc, 0, 'serve on a port in use stops');
+like($out, qr{cannot listen on 127\.0\.0\.1:\d+: Address already in use}, 'the message names the address');
 
 $out = `'$bin' -c '$dir/missing.conf' check-config 2>&1`;
 is($? >> 8, 2, 'missing configuration file exits with status 2');
