@@ -108,7 +108,7 @@ print_routes(void)
 }
 
 /*
- * Refuse to start when PostgreSQL answers but rejects database_url (a
+ * Refuse to start when PostgreSQL replies but rejects database_url (a
  * wrong password, an unknown role or database), because waiting would not
  * help.  A server that is down, starting or full is waited for instead,
  * as after a restart.  Returns 0, or -1 after printing one line.
