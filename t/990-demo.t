@@ -100,31 +100,34 @@ is(sql("SELECT count(*) FROM comments c WHERE likes_count <>"
 cmp_ok(sql("SELECT max(comments_count) FROM posts"), '>', 5, 'some posts have long threads');
 
 # Conversations: numbered 1..n in time order, latest message recorded.
-is(sql("SELECT count(*) FROM chat_groups g WHERE message_seq <>"
+# Only the demo's: earlier test files leave conversations with deleted
+# messages and generated rows that these rules do not describe.
+my $demo_groups = "SELECT id FROM chat_groups WHERE private_low IN ($demo_people)";
+is(sql("SELECT count(*) FROM chat_groups g WHERE g.id IN ($demo_groups) AND message_seq <>"
     . " (SELECT count(*) FROM chat_messages m WHERE m.chat_group_id = g.id)"),
     0, 'message_seq equals message count');
-is(sql("SELECT count(*) FROM chat_groups g WHERE message_seq > 0 AND"
+is(sql("SELECT count(*) FROM chat_groups g WHERE g.id IN ($demo_groups) AND message_seq > 0 AND"
     . " (last_message_id, last_message_at) IS DISTINCT FROM"
     . " (SELECT (m.id, m.created_at) FROM chat_messages m WHERE m.chat_group_id = g.id"
     . "  ORDER BY m.seq DESC LIMIT 1)"),
     0, 'last message of every conversation');
 is(sql("SELECT count(*) FROM chat_messages a JOIN chat_messages b"
     . " ON b.chat_group_id = a.chat_group_id AND b.seq = a.seq + 1"
-    . " WHERE b.created_at <= a.created_at"),
+    . " WHERE b.created_at <= a.created_at AND a.chat_group_id IN ($demo_groups)"),
     0, 'message times increase with seq');
 
 # Members: read markers, unread counts and activity times.
 is(sql("SELECT count(*) FROM chat_members cm JOIN chat_groups g ON g.id = cm.chat_group_id"
-    . " WHERE cm.last_message_at IS DISTINCT FROM g.last_message_at"),
+    . " WHERE cm.last_message_at IS DISTINCT FROM g.last_message_at AND g.id IN ($demo_groups)"),
     0, 'members last_message_at matches conversation');
-is(sql("SELECT count(*) FROM chat_members cm WHERE unread_count <>"
+is(sql("SELECT count(*) FROM chat_members cm WHERE cm.chat_group_id IN ($demo_groups) AND unread_count <>"
     . " (SELECT count(*) FROM chat_messages m WHERE m.chat_group_id = cm.chat_group_id"
     . "  AND m.seq > cm.read_seq AND m.profile_id <> cm.profile_id)"),
     0, 'unread_count matches recount');
-is(sql("SELECT count(*) FROM chat_members cm WHERE read_seq > 0 AND read_message_id IS DISTINCT FROM"
+is(sql("SELECT count(*) FROM chat_members cm WHERE cm.chat_group_id IN ($demo_groups) AND read_seq > 0 AND read_message_id IS DISTINCT FROM"
     . " (SELECT m.id FROM chat_messages m WHERE m.chat_group_id = cm.chat_group_id AND m.seq = cm.read_seq)"),
     0, 'read_message_id is the message at read_seq');
-is(sql("SELECT count(*) FROM chat_members cm WHERE read_seq <"
+is(sql("SELECT count(*) FROM chat_members cm WHERE cm.chat_group_id IN ($demo_groups) AND read_seq <"
     . " (SELECT coalesce(max(m.seq), 0) FROM chat_messages m"
     . "  WHERE m.chat_group_id = cm.chat_group_id AND m.profile_id = cm.profile_id)"),
     0, 'senders have read their own messages');
