@@ -5,7 +5,7 @@
 //
 //   node chat-load.js USERS_JSON BASE_URL RATE_PER_S DURATION_S
 //
-// USERS_JSON holds [{id, token, chat}, ...] where users 2k and 2k+1 are
+// USERS_JSON contains [{id, token, chat}, ...] where users 2k and 2k+1 are
 // partners in conversation chat.  Prints one JSON object with the results.
 'use strict';
 

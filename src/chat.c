@@ -266,7 +266,7 @@ tell_member_array(const char *members, const char *type,
 
 /*
  * Store the message in one statement.  Returns it, or NULL when the
- * database failed; *members gets the result whose column 2 holds the
+ * database failed; *members gets the result whose column 2 contains the
  * member ids.
  */
 static struct json_object *
