@@ -1,8 +1,8 @@
 // Fan-out load for bench/streams.sh.  It opens COUNT WebSocket streams
-// of one profile, reports when they are open, waits for a line on stdin
-// (the shell measures memory meanwhile), then publishes one event to the
-// profile through nginx's publisher socket and reports the time from just
-// before the publish until every stream has received it.
+// of one profile and reports when they are open.  It then waits for a
+// line on stdin while the shell measures memory.  Last, it publishes one
+// event to the profile through nginx's publisher socket and reports the
+// time from just before the publish until every stream has received it.
 //
 //   node stream-fanout.js BASE_URL TOKEN COUNT PUBLISHER_SOCKET PROFILE_ID
 //

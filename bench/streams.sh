@@ -57,7 +57,7 @@ before=$(nginx_rss)
 coproc FANOUT { NODE_PATH="$ROOT/t/js/node_modules" node "$ROOT/bench/stream-fanout.js" \
 	"$BB_URL" "$TOKEN" "$COUNT" "$tmp/stack/run/nchan-publisher.sock" "$PROFILE"; }
 read -r word opened <&"${FANOUT[0]}" || die "the load generator stopped"
-[ "$word" = open ] || die "the load generator said: $word $opened"
+[ "$word" = open ] || die "unexpected output from the load generator: $word $opened"
 sleep 2
 after=$(nginx_rss)
 echo go >&"${FANOUT[1]}"

@@ -109,7 +109,7 @@ static const char sql_member_insert[] =
     "  ON lm.id = g.last_message_id WHERE g.id = $1";
 static const char sql_member_delete[] =
     "DELETE FROM chat_members WHERE chat_group_id = $1 AND profile_id = $2";
-/* A group conversation nobody is left in goes with its messages. */
+/* A group conversation without members is deleted with its messages. */
 static const char sql_group_delete_empty[] =
     "DELETE FROM chat_groups g WHERE id = $1 AND NOT EXISTS"
     " (SELECT 1 FROM chat_members m WHERE m.chat_group_id = g.id)";
