@@ -151,34 +151,17 @@ done
 echo "messages in the database: $(psql_run 'SELECT count(*) FROM chat_messages')"
 GROUP=$(psql_run "SELECT id FROM chat_groups WHERE name = 'benchg1'")
 
-to_ms='function ms(v) {
-	if (v ~ /us$/) return v / 1000
-	if (v ~ /ms$/) return v + 0
-	if (v ~ /s$/) return v * 1000
-	return v * 60000 }'
-
-# measure NAME URL: one wrk run with the reader's token; prints
-# "NAME|requests/s|p50 ms|p99 ms".
-measure() {
-	local name=$1 url=$2 out="$tmp/wrk-${1//[^A-Za-z0-9]/_}.txt"
-	wrk -t2 -c16 -d10s --latency -H "Authorization: Bearer $READER_TOKEN" \
-		"$url" >"$out"
-	if grep -q 'Non-2xx\|Socket errors' "$out"; then
-		cat "$out" >&2
-		die "$name: wrk reported errors or non-2xx responses"
-	fi
-	awk "$to_ms"'
-		/^Requests\/sec:/ { rps = $2 }
-		$1 == "50%" { p50 = ms($2) }
-		$1 == "99%" { p99 = ms($2) }
-		END { printf "%s|%.0f|%.2f|%.2f\n", name, rps, p50, p99 }' \
-		name="$name" "$out"
-}
+# The lists are read with the reader's token, 16 connections for 10 s.
+CONNECTIONS=16
+DURATION=10
+# shellcheck source=bench/wrk-measure.sh
+. "$ROOT/bench/wrk-measure.sh"
+auth=(-H "Authorization: Bearer $READER_TOKEN")
 
 results=()
-results+=("$(measure 'conversation list (1,000 conversations)' "$BB_URL/api/profiles/$READER/conversations")")
-results+=("$(measure 'conversations with unread messages' "$BB_URL/api/profiles/$READER/conversations/unread_count")")
-results+=("$(measure 'history page (1,000 messages in the conversation)' "$BB_URL/api/chat/$GROUP/messages")")
+results+=("$(measure 'conversation list (1,000 conversations)' "$BB_URL/api/profiles/$READER/conversations" "${auth[@]}")")
+results+=("$(measure 'conversations with unread messages' "$BB_URL/api/profiles/$READER/conversations/unread_count" "${auth[@]}")")
+results+=("$(measure 'history page (1,000 messages in the conversation)' "$BB_URL/api/chat/$GROUP/messages" "${auth[@]}")")
 
 echo "load after: $(uptime)"
 perl -MJSON::PP -0777 -ne '

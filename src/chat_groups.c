@@ -214,32 +214,15 @@ void
 chat_conversations_list(struct request *req)
 {
 	struct keyset cursor;
-	struct json_object *list;
-	char limit_text[16];
-	const char *params[4];
-	PGresult *res;
-	int limit, i;
+	int limit;
 
 	if (!self_or_reply(req) ||
 	    social_keyset_or_reply(req, &cursor) == -1 ||
 	    http_query_limit_or_reply(req, CONVERSATIONS_LIMIT_DEFAULT,
 		CONVERSATIONS_LIMIT_MAX, &limit) == -1)
 		return;
-	snprintf(limit_text, sizeof(limit_text), "%d", limit);
-	params[0] = req->profile_id;
-	params[1] = cursor.time;
-	params[2] = cursor.id;
-	params[3] = limit_text;
-	res = db_exec(sql_conversations, 4, params, NULL);
-	if (res == NULL) {
-		http_internal_error(req);
-		return;
-	}
-	list = json_object_new_array();
-	for (i = 0; i < PQntuples(res); i++)
-		json_object_array_add(list, conversation_json(res, i));
-	PQclear(res);
-	http_reply_json(req, 200, list);
+	social_reply_page(req, sql_conversations, req->profile_id, &cursor,
+	    limit, conversation_json);
 }
 
 void

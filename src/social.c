@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "db.h"
 #include "ratelimit.h"
 #include "worker.h"
 
@@ -213,4 +214,28 @@ social_write_allowed_or_reply(struct request *req, enum social_write kind)
 	http_error(req, 429, "TooManyRequests", NULL,
 	    "too many %s writes; retry in %d s", names[kind], wait_s);
 	return -1;
+}
+
+void
+social_reply_page(struct request *req, const char *sql, const char *owner,
+    const struct keyset *cursor, int limit,
+    struct json_object *(*row_json)(const PGresult *res, int row))
+{
+	char limit_text[16];
+	const char *params[4] = { owner, cursor->time, cursor->id, limit_text };
+	struct json_object *list;
+	PGresult *res;
+	int i;
+
+	snprintf(limit_text, sizeof(limit_text), "%d", limit);
+	res = db_exec(sql, 4, params, NULL);
+	if (res == NULL) {
+		http_internal_error(req);
+		return;
+	}
+	list = json_object_new_array();
+	for (i = 0; i < PQntuples(res); i++)
+		json_object_array_add(list, row_json(res, i));
+	PQclear(res);
+	http_reply_json(req, 200, list);
 }

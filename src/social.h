@@ -1,7 +1,7 @@
 /*
  * Helpers that posts, comments and likes share: the rules for text people
  * write, the keyset cursor of time-ordered lists, write rate limits and
- * the previews that notifications carry.  No SQL and no product rule about
+ * the previews that notifications carry.  No product SQL and no rule about
  * who may see what (that is visibility.h).
  */
 #ifndef BUNNYBOOK_SOCIAL_H
@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#include <libpq-fe.h>
 
 #include "http.h"
 
@@ -43,6 +45,15 @@ struct keyset {
  * Returns 0, or -1 after replying 422 naming the parameter.
  */
 int social_keyset_or_reply(struct request *req, struct keyset *out);
+
+/*
+ * Run sql with $1 = owner, $2/$3 = the cursor's time and id and $4 =
+ * limit, and reply 200 with a JSON array of row_json() of every row, or
+ * 500 when the database failed.
+ */
+void social_reply_page(struct request *req, const char *sql,
+    const char *owner, const struct keyset *cursor, int limit,
+    struct json_object *(*row_json)(const PGresult *res, int row));
 
 enum social_write { SOCIAL_WRITE_POST, SOCIAL_WRITE_COMMENT, SOCIAL_WRITE_LIKE };
 

@@ -7,7 +7,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Bunny qw(register_user login_user new_client sql stack service);
+use Bunny qw(register_user login_user new_client sql stack service plans_of);
 
 my $tag = 'ix' . $$;
 my $V = register_user(username => "${tag}v");
@@ -74,19 +74,6 @@ sql(q{ALTER DATABASE bunnybook SET auto_explain.log_nested_statements = on});
 service(stop => 'redis-cache');
 service(restart => 'bunnybookd');
 
-my $log = stack()->{BB_DIR} . '/logs/postgres.log';
-# Plans logged while CODE ran.
-sub plans_of {
-	my ($code) = @_;
-	my $from = -s $log;
-	my $r = $code->();
-	select(undef, undef, undef, 0.3);
-	open my $fh, '<', $log or die "$log: $!";
-	seek $fh, $from, 0;
-	local $/;
-	my $text = <$fh>;
-	return ($r, $text);
-}
 
 my $anon = new_client();
 my $cm;

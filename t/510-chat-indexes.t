@@ -6,7 +6,7 @@
 use strict;
 use warnings;
 use Test::More;
-use Bunny qw(register_user login_user sql stack service);
+use Bunny qw(register_user login_user sql stack service plans_of);
 
 my $tag = 'cx' . $$;
 my $P = register_user(username => "${tag}p");
@@ -70,19 +70,6 @@ sql(q{ALTER DATABASE bunnybook SET auto_explain.log_min_duration = 0});
 sql(q{ALTER DATABASE bunnybook SET auto_explain.log_nested_statements = on});
 service(restart => 'bunnybookd');
 
-my $log = stack()->{BB_DIR} . '/logs/postgres.log';
-# Plans logged while CODE ran.
-sub plans_of {
-	my ($code) = @_;
-	my $from = -s $log;
-	my $r = $code->();
-	select(undef, undef, undef, 0.3);
-	open my $fh, '<', $log or die "$log: $!";
-	seek $fh, $from, 0;
-	local $/;
-	my $text = <$fh>;
-	return ($r, $text);
-}
 
 my $me = path($P);
 # name, request, expected status, index names (regular expressions).

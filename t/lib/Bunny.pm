@@ -14,7 +14,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(stack api json service worker_pids master_pid
     wait_until log_text new_client redis sql register_user login_user
-    unique_name);
+    unique_name plans_of);
 
 my %stack;
 
@@ -173,6 +173,21 @@ sub unique_name {
 	my ($prefix) = @_;
 	$prefix //= 'user';
 	return sprintf('%s%d%d', $prefix, $$, ++$name_counter);
+}
+
+# Run CODE and return (its result, the text PostgreSQL logged meanwhile):
+# with auto_explain on, the plans of every statement CODE caused.
+sub plans_of {
+	my ($code) = @_;
+	my $log = stack()->{BB_DIR} . '/logs/postgres.log';
+	my $from = -s $log;
+	my $r = $code->();
+	select(undef, undef, undef, 0.3);
+	open my $fh, '<', $log or die "$log: $!";
+	seek $fh, $from, 0;
+	local $/;
+	my $text = <$fh>;
+	return ($r, $text);
 }
 
 # Register a fresh account; returns {id, username, email, password}.
