@@ -67,12 +67,12 @@ CREATE INDEX chat_messages_history_idx
 	ON chat_messages (chat_group_id, created_at DESC, id DESC);
 CREATE INDEX chat_messages_profile_idx ON chat_messages (profile_id);
 
--- Store message p_id of p_sender in conversation p_group and move the
--- members' counters, in one call so that sending costs one round trip:
--- the message is numbered, given a time strictly later than the previous
--- one (so history order by time is the numbering order), others get one
--- more unread message and the sender has read up to it.  Returns the
--- message's time and the ids of every member.
+-- Store a message of p_sender in conversation p_group and move the
+-- members' counters in one call, so that sending costs one round trip.
+-- The message gets the next number and a time strictly later than the
+-- previous one, so history order by time is the numbering order.  Others
+-- get one more unread message, and the sender has read up to it.
+-- Returns the message's id and time and the ids of every member.
 CREATE FUNCTION chat_send_message(p_group uuid, p_sender uuid, p_content text)
 RETURNS TABLE (message_id uuid, created_at timestamptz, member_ids uuid[])
 LANGUAGE plpgsql AS $$

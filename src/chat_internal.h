@@ -18,7 +18,7 @@ struct chat_membership {
 	bool private_chat;
 	/* False for a private conversation whose two people are no longer
 	 * friends: its history stays readable and authors may still delete
-	 * their messages, but nobody may send, edit or type in it. */
+	 * their messages, but no member may send, edit or type in it. */
 	bool open;
 	bool locked; /* the caller holds the conversation's lock */
 };

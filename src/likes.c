@@ -8,8 +8,8 @@
  * clock hour.  Later likes in that hour renew it with the latest liker
  * and othersCount, the number of the item's other current likes made in
  * that hour (the author's own like is not counted).  An unlike puts the
- * latest remaining liker back, or removes the notification when nobody
- * is left.
+ * latest remaining liker back, or removes the notification when no
+ * liker is left.
  */
 #include "likes.h"
 
@@ -113,7 +113,7 @@ notify_like(const struct request *req, const struct like_target *t,
 
 /*
  * After an unlike, show the latest remaining liker of the hour in the
- * group, or remove the group when nobody else is left.
+ * group, or remove the group when no other liker is left.
  */
 static int
 amend_like(const struct request *req, const struct like_target *t,

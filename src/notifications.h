@@ -25,7 +25,7 @@ int notifications_store(const char *recipient, const char *event,
  * within the caller's transaction, which must be open.
  *
  * notifications_store_grouped stores payload as a new notification when
- * the hour has none yet; otherwise it merges payload's fields into the
+ * the hour has none yet.  Otherwise it merges payload's fields into the
  * existing one and marks it unread and unvisited again.  Either way the
  * recipient's stream receives it once the request succeeded.  Ownership
  * of payload is taken.

@@ -166,7 +166,7 @@ rt_subscriber_count(const char *profile_id)
 	snprintf(path, sizeof(path), "/pub/u/%s", profile_id);
 	status = perform("channel info", path);
 	curl_slist_free_all(headers);
-	/* 404: the channel does not exist yet, so nobody listens on it. */
+	/* 404: the channel does not exist yet, so it has no subscribers. */
 	if (status == 404)
 		n = 0;
 	if (status == 200 && body.len > 0) {

@@ -111,7 +111,10 @@ function likeButton(item, path) {
 	function paint() {
 		button.setAttribute('aria-pressed', String(item.likedByMe));
 		count.textContent = item.likesCount > 0 ? String(item.likesCount) : '';
-		unit.textContent = item.likesCount > 0 ? (item.likesCount === 1 ? ' like' : ' likes') : '';
+		if (item.likesCount === 0)
+			unit.textContent = '';
+		else
+			unit.textContent = item.likesCount === 1 ? ' like' : ' likes';
 	}
 	button.addEventListener('click', async () => {
 		if (!session.user())

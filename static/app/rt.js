@@ -17,9 +17,9 @@ import { post } from './api.js';
 
 const HEARTBEAT_MS = 30000;
 const LONG_GAP_MS = 60000;
-// A stream open at least this long that closes was ended on purpose by
-// the server; one that closes sooner counts as a failure and backs off,
-// so a server that accepts and drops streams is not hammered.
+// A stream that closes after being open at least this long was ended on
+// purpose by the server.  One that closes sooner counts as a failure and
+// backs off, so a server that accepts and drops streams is not hammered.
 const CLEAN_CLOSE_MIN_MS = 10000;
 
 let transport = null;

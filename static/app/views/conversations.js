@@ -1,7 +1,7 @@
-// The conversations page (/chat): my conversations with their latest
-// message and unread count, kept in order by the stream; the friends
-// panel with online dots to open a private chat; and the form that
-// starts a group conversation.
+// The conversations page (/chat).  It lists my conversations with their
+// latest message and unread count, kept in order by the stream.  It also
+// has the friends panel with online dots to open a private chat, and the
+// form that starts a group conversation.
 import { h, replace, avatar, presenceDot, spinner, timeAgo, icon } from '../dom.js';
 import { get, post, describe } from '../api.js';
 import { on } from '../bus.js';
@@ -60,9 +60,9 @@ function conversationList(signal) {
 		rows.delete(c.chatGroupId);
 		if (!c.createdAt)
 			return;
-		// Insert before the first loaded row that comes after it; one that
-		// belongs after every loaded row waits for its page unless the list
-		// is complete.
+		// Insert before the first loaded row that comes after it.  A row
+		// that belongs after every loaded one waits for its page, unless
+		// the list is complete.
 		const entries = [...rows.values()];
 		const next = entries.find((e) => isBefore(c, e.data));
 		if (!next && !done)
