@@ -68,7 +68,7 @@ export async function api(method, path, body, options = {}) {
 	const before = session.user();
 	let response = await send(method, path, body);
 	if (response.status === 401 && before && options.refresh !== false) {
-		if (await session.refresh(before.stamp))
+		if (await session.refresh(before.stamp, true))
 			response = await send(method, path, body);
 		if (response.status === 401)
 			session.end('expired');

@@ -166,7 +166,7 @@ async function retry(neverOpened) {
 		delay = Math.max(delay, retryAfterMs);
 	const expiring = me && me.accessExp * 1000 - Date.now() < 30000;
 	if (neverOpened && me && (status === 401 || expiring || (status === 0 && failures >= 2)))
-		await session.refresh(me.stamp);
+		await session.refresh(me.stamp, status === 401);
 	if (!running || !session.user())
 		return;
 	clearTimeout(retryTimer);

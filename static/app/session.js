@@ -7,8 +7,11 @@
 // Refresh tokens rotate on every use, and the server revokes the whole
 // session when a rotated one comes back after its grace period.  So a tab
 // refreshes only while it holds a Web Lock, and a tab that gets the lock
-// after another one refreshed sees the new state and skips.  Logging out
-// in one tab logs out every tab.
+// after another one refreshed sees the new state and skips.  Local storage
+// reaches other tabs a moment after the write, possibly after the lock, so
+// a tab whose token was rejected first asks the server whether the shared
+// cookies already carry a fresh one.  Logging out in one tab logs out
+// every tab.
 import { emit } from './bus.js';
 
 const KEY = 'bunnybook.session';
@@ -70,22 +73,23 @@ export function end(reason = 'logout') {
 	}
 }
 
-// Called when the server rejected the access token that was current when
-// stamp was read.  Returns true when a fresh token is now in the cookies.
-export function refresh(stamp = current && current.stamp) {
+// Get a fresh access token in place of the one that was current when stamp
+// was read; rejected says the server refused that token.  Returns true
+// when a fresh token is now in the cookies.
+export function refresh(stamp = current && current.stamp, rejected = false) {
 	if (!current)
 		return Promise.resolve(false);
 	// Requests of this tab that fail together share one refresh.
 	if (!inflight) {
 		const run = navigator.locks
-			? navigator.locks.request('bunnybook-refresh', () => refreshLocked(stamp))
-			: refreshLocked(stamp);
+			? navigator.locks.request('bunnybook-refresh', () => refreshLocked(stamp, rejected))
+			: refreshLocked(stamp, rejected);
 		inflight = run.finally(() => { inflight = null; });
 	}
 	return inflight;
 }
 
-async function refreshLocked(stamp) {
+async function refreshLocked(stamp, rejected) {
 	// Another tab may have refreshed while this one waited for the lock.
 	const seen = read();
 	if (!seen) {
@@ -94,6 +98,13 @@ async function refreshLocked(stamp) {
 	}
 	if (seen.stamp !== stamp) {
 		adopt(seen);
+		return true;
+	}
+	if (rejected && navigator.locks && await accessAccepted()) {
+		// The state that tab stored is on its way here.
+		const winner = await storedAfter(stamp, 1000);
+		if (winner)
+			adopt(winner);
 		return true;
 	}
 	let response;
@@ -122,6 +133,16 @@ async function refreshLocked(stamp) {
 		return false;
 	}
 	return false;
+}
+
+// Whether the server accepts the access token in the cookies now.
+async function accessAccepted() {
+	try {
+		const response = await fetch('/api/sessions', { credentials: 'same-origin' });
+		return response.ok;
+	} catch {
+		return false;
+	}
 }
 
 // The session state another tab stores within ms milliseconds, or null.
@@ -160,14 +181,17 @@ function adopt(value) {
 }
 
 // Refresh ahead of expiry: a quarter of the token's lifetime early, at
-// most a minute, so a tab rarely meets an expired token.
+// most a minute, so a tab rarely meets an expired token.  Each tab adds a
+// few random seconds, so that the first one's new state reaches the others
+// before their own turn comes.
 function schedule() {
 	clearTimeout(timer);
 	if (!current)
 		return;
 	const lifetime = Math.max(current.accessExp - current.issuedAt, 1);
 	const margin = Math.min(60, lifetime / 4);
-	const due = (current.accessExp - margin) * 1000 - Date.now();
+	const spread = Math.random() * Math.min(5, margin / 3);
+	const due = (current.accessExp - margin + spread) * 1000 - Date.now();
 	const stamp = current.stamp;
 	timer = setTimeout(() => refresh(stamp), Math.max(due, 1000));
 }
