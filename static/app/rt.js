@@ -6,11 +6,13 @@
 // stream that closes after being open a while reconnects at once with its
 // resume id and the page keeps showing it as connected.  Other reconnects
 // back off up to 30 s and also resume from the last message id.
-// Durable events carry seq, one more per event for this profile.  A jump
-// means nchan's buffer no longer held what was missed, so the app re-reads
-// its state over REST ("resync").  A long disconnect also resyncs, since
-// missed events that expired from the buffer leave no gap until the next
-// event arrives.
+// Durable events carry seq, one more per event for this profile.  Two
+// events for one person published at the same moment by different workers
+// may arrive in the other order, so a missing seq gets SEQ_WAIT_MS to turn
+// up.  One that does not means nchan's buffer no longer held it, and the
+// app re-reads its state over REST ("resync").  A long disconnect also
+// resyncs, since missed events that expired from the buffer leave no gap
+// until the next event arrives.
 import { emit } from './bus.js';
 import * as session from './session.js';
 import { post } from './api.js';
@@ -21,10 +23,16 @@ const LONG_GAP_MS = 60000;
 // purpose by the server.  One that closes sooner counts as a failure and
 // backs off, so a server that accepts and drops streams is not hammered.
 const CLEAN_CLOSE_MIN_MS = 10000;
+const SEQ_WAIT_MS = 2000;
+// How many recent seq values are remembered to drop repeats.
+const SEQ_WINDOW = 500;
 
 let transport = null;
 let lastId = null;
-let lastSeq = null;
+let highestSeq = null;
+const seenSeqs = new Set();
+const missingSeqs = new Set();
+let seqTimer = null;
 let failures = 0;
 let opened = false;
 let openedAt = 0;
@@ -49,7 +57,7 @@ export function stop() {
 	clearInterval(heartbeatTimer);
 	closeTransport();
 	lastId = null;
-	lastSeq = null;
+	forgetSeqs();
 	failures = 0;
 	setConnected(false);
 }
@@ -202,17 +210,56 @@ function handle(id, body) {
 	}
 	if (!event || typeof event.type !== 'string')
 		return;
-	if (typeof event.seq === 'number') {
-		if (lastSeq !== null && event.seq <= lastSeq)
-			return; // already seen before a reconnect
-		if (lastSeq !== null && event.seq > lastSeq + 1)
-			emit('resync', { reason: 'missed events', from: lastSeq, to: event.seq });
-		lastSeq = event.seq;
-	}
+	if (typeof event.seq === 'number' && !takeSeq(event.seq))
+		return; // already seen, before a reconnect
 	if (id)
 		lastId = id;
 	emit('rt:' + event.type, event.data);
 	emit('rt', event);
+}
+
+// Note a durable event's seq; false when it was seen before.
+function takeSeq(seq) {
+	if (seenSeqs.has(seq) || (highestSeq !== null && seq <= highestSeq - SEQ_WINDOW))
+		return false;
+	seenSeqs.add(seq);
+	if (highestSeq === null) {
+		highestSeq = seq;
+	} else if (seq > highestSeq) {
+		if (seq - highestSeq > SEQ_WINDOW) {
+			missingSeqs.add(highestSeq + 1);
+		} else {
+			for (let missing = highestSeq + 1; missing < seq; missing++)
+				missingSeqs.add(missing);
+		}
+		highestSeq = seq;
+		for (const old of seenSeqs) {
+			if (old <= highestSeq - SEQ_WINDOW)
+				seenSeqs.delete(old);
+		}
+	} else {
+		missingSeqs.delete(seq);
+	}
+	if (missingSeqs.size > 0 && seqTimer === null)
+		seqTimer = setTimeout(checkMissing, SEQ_WAIT_MS);
+	return true;
+}
+
+function checkMissing() {
+	seqTimer = null;
+	if (missingSeqs.size === 0)
+		return;
+	const from = Math.min(...missingSeqs);
+	missingSeqs.clear();
+	emit('resync', { reason: 'missed events', from, to: highestSeq });
+}
+
+function forgetSeqs() {
+	highestSeq = null;
+	seenSeqs.clear();
+	missingSeqs.clear();
+	clearTimeout(seqTimer);
+	seqTimer = null;
 }
 
 function closeTransport() {

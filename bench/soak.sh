@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Soak: a realistic mix of requests against one host for a long time, with
+# every user's WebSocket stream connected and some streams closed and
+# reopened every second.  Reports throughput, p50/p99 per route, errors
+# (target: no 5xx), lost chat messages and durable events (target: none), and
+# the resident memory of every process of the stack at the start, after
+# the warm-up and at the end (target: no growth after the warm-up).
+# Starts its own stack in a temporary directory on free ports.
+#
+#   bench/soak.sh [DURATION_S] [USERS] [RATE_PER_S] [CHURN_PER_S] [WORKERS]
+#
+# Defaults: 600 s, 1,000 users, 150 requests/s, 5 streams closed and
+# reopened per second, 8 workers.  The load generator is
+# bench/soak-load.js (it needs the ws package of t/js).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DURATION=${1:-600}
+USERS=${2:-1000}
+RATE=${3:-150}
+CHURN=${4:-5}
+WORKERS=${5:-8}
+WARMUP=$((DURATION / 10 < 60 ? DURATION / 10 : 60))
+
+die() { printf 'bench/soak.sh: %s\n' "$*" >&2; exit 1; }
+
+[ -d "$ROOT/t/js/node_modules/ws" ] ||
+	(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
+ulimit -n "$(ulimit -Hn)"
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((USERS + 1024)) ] ||
+	die "open files limit $(ulimit -n) is too low for $USERS streams"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+echo "load before: $(uptime)"
+"$ROOT/bunnybook" build
+tmp=$(mktemp -d /tmp/bunnybook-soak.XXXXXX)
+chmod 755 "$tmp"
+trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+export BUNNYBOOK_ACCESS_TOKEN_TTL_S=$((DURATION + 3600))
+export BUNNYBOOK_WORKERS=$WORKERS
+BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
+
+echo "creating and logging in $USERS people"
+"$ROOT/bench/soak-setup.sh" "$tmp/stack" "$USERS" "$tmp/users.json"
+
+# The stack's processes with their children: "NAME PID" lines.
+processes() {
+	local file name pid child
+	for file in "$tmp"/stack/pids/*.pid; do
+		name=$(basename "$file" .pid)
+		pid=$(cat "$file")
+		echo "$name $pid"
+		for child in $(pgrep -P "$pid" || true); do
+			echo "$name $child"
+		done
+	done
+}
+
+# Total resident memory per kind of process, in KiB: "NAME COUNT KIB".
+rss() {
+	processes | while read -r name pid; do
+		printf '%s %s\n' "$name" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
+	done | awk '{ n[$1]++; kib[$1] += $2 } END { for (k in n) print k, n[k], kib[k] }' | sort
+}
+
+rss >"$tmp/rss-start"
+echo "running $RATE requests/s for $DURATION s, $USERS streams, $CHURN reopened per second, $WORKERS workers"
+NODE_PATH="$ROOT/t/js/node_modules" node "$ROOT/bench/soak-load.js" \
+	"$tmp/users.json" "$BB_URL" "$DURATION" "$RATE" "$CHURN" >"$tmp/load.json" &
+load=$!
+sleep "$WARMUP"
+rss >"$tmp/rss-warm"
+wait "$load"
+rss >"$tmp/rss-end"
+echo "load after: $(uptime)"
+fives=$(grep -c '" 50[0-9] ' "$tmp/stack/logs/nginx-access.log" 2>/dev/null || true)
+
+perl -MJSON::PP -0777 -e '
+	my $r = decode_json(scalar <STDIN>);
+	printf "%d users, %.0f s, %.1f requests/s (target %d), %d with 5xx, %d network errors, %d skipped\n",
+	    $r->{users}, $r->{durationS}, $r->{requestsPerS}, $r->{targetRate},
+	    $r->{serverErrors}, $r->{networkErrors}, $r->{skipped};
+	my $c = $r->{chat};
+	printf "chat: %d delivered, %d lost, delivery p50 %s ms, p99 %s ms\n",
+	    $c->{delivered}, $c->{undelivered}, $c->{p50Ms} // "-", $c->{p99Ms} // "-";
+	my $s = $r->{streams};
+	printf "streams: %d opened, %d resumed, %d closed by the server, %d closed on purpose, %d refused, %d events, %d after a later one, %d twice, %d lost\n",
+	    @$s{qw(opened resumed closedByServer churned failed events reordered repeats lost)};
+	print "| route | requests | p50 ms | p99 ms | statuses |\n|---|---|---|---|---|\n";
+	for my $route (sort keys %{$r->{routes}}) {
+		my $e = $r->{routes}{$route};
+		my $statuses = join ", ", map { "$_: $e->{statuses}{$_}" } sort keys %{$e->{statuses}};
+		printf "| %s | %d | %.1f | %.1f | %s |\n", $route, $e->{count}, $e->{p50Ms}, $e->{p99Ms}, $statuses;
+	}' <"$tmp/load.json"
+
+echo
+echo "| process | count | RSS start MiB | after ${WARMUP} s MiB | end MiB |"
+echo '|---|---|---|---|---|'
+join "$tmp/rss-start" "$tmp/rss-warm" | join - "$tmp/rss-end" |
+	awk '{ printf "| %s | %d | %.1f | %.1f | %.1f |\n", $1, $6, $3 / 1024, $5 / 1024, $7 / 1024 }'
+echo "5xx lines in nginx's access log: ${fives:-0}"
