@@ -22,22 +22,47 @@
 #define FEED_LIMIT_MAX	   20
 
 /*
- * For each wall, the newest $4 posts before the cursor through
- * posts_wall_idx (an index-only probe); the best $4 of those are the
- * page.  The cost is one index probe per friend plus at most
- * friends * limit index entries, whatever the table's size and however
- * long ago each friend last posted.
+ * In three steps:
+ *
+ * 1. newest: for each wall (my friends' and mine), the time of its newest
+ *    post before the cursor.  When the wall's last post time from
+ *    wall_last_posts is older than the cursor, that is the answer.  Only
+ *    walls with a post at or after the cursor time need a probe of
+ *    posts_wall_idx, and on the first page there are none.
+ * 2. bound: the $4-th newest of those times.  The newest post of each of
+ *    the $4 walls at or above it is a candidate, so no post of the page
+ *    is older than the bound.
+ * 3. page: the newest $4 posts at or above the bound, probing only the
+ *    walls whose newest post reaches it (about $4 walls).
+ *
+ * So the first page costs one wall_last_posts lookup per friend and
+ * about $4 short probes of the posts index, whatever the number of posts
+ * and however long ago each friend last posted.
  */
 static const char sql_feed[] =
     "WITH walls AS ("
     " SELECT friend_id AS id FROM friendships WHERE profile_id = $1"
     " UNION ALL SELECT $1::uuid),"
+    " newest AS MATERIALIZED ("
+    " SELECT w.id, CASE WHEN l.last_post_at < $2::timestamptz"
+    "  THEN l.last_post_at"
+    "  ELSE (SELECT q.created_at FROM posts q"
+    "   WHERE q.wall_profile_id = w.id"
+    "    AND (q.created_at, q.id) < ($2::timestamptz, $3::uuid)"
+    "   ORDER BY q.created_at DESC, q.id DESC LIMIT 1) END AS at"
+    " FROM walls w JOIN wall_last_posts l ON l.wall_profile_id = w.id),"
+    " bound AS (SELECT coalesce((SELECT at FROM newest WHERE at IS NOT NULL"
+    "  ORDER BY at DESC OFFSET $4::int - 1 LIMIT 1),"
+    "  '-infinity') AS at),"
     " page AS ("
-    " SELECT t.id, t.created_at FROM walls w CROSS JOIN LATERAL ("
+    " SELECT t.id, t.created_at FROM newest n CROSS JOIN bound b"
+    " CROSS JOIN LATERAL ("
     "  SELECT q.id, q.created_at FROM posts q"
-    "  WHERE q.wall_profile_id = w.id"
+    "  WHERE q.wall_profile_id = n.id"
     "   AND (q.created_at, q.id) < ($2::timestamptz, $3::uuid)"
+    "   AND q.created_at >= b.at"
     "  ORDER BY q.created_at DESC, q.id DESC LIMIT $4) t"
+    " WHERE n.at >= b.at"
     " ORDER BY t.created_at DESC, t.id DESC LIMIT $4)"
     " SELECT " POSTS_COLUMNS("$1")
     " FROM page JOIN posts p ON p.id = page.id"

@@ -108,10 +108,49 @@ is($M->{c}->request(GET => '/api/feed?limit=21')->{status}, 422, 'feed limit 21 
 is($M->{c}->request(GET => '/api/feed?older_than=soon')->{status}, 422, 'feed older_than not a time is 422');
 is(api(GET => '/api/feed')->{status}, 401, 'an anonymous feed is 401');
 
+# The feed finds each wall's newest post through wall_last_posts, which
+# the posts table's triggers keep: deleting the newest post puts the one
+# before it back in front, also when posts and deletes race.
+sub last_post_ok {
+	my ($who, $name) = @_;
+	is(sql("SELECT coalesce((SELECT last_post_at::text FROM wall_last_posts WHERE wall_profile_id = '$who->{id}'), 'none')"),
+	    sql("SELECT coalesce(max(created_at)::text, 'none') FROM posts WHERE wall_profile_id = '$who->{id}'"), $name);
+}
+my @newest = map { $G->{c}->request(POST => '/api/posts', { content => "newest $_" })->{body}{id} } 1 .. 2;
+is($M->{c}->request(GET => '/api/feed')->{body}[0]{id}, $newest[1], 'a friend\'s new post leads the feed');
+$G->{c}->request(DELETE => "/api/posts/$newest[1]");
+is($M->{c}->request(GET => '/api/feed')->{body}[0]{id}, $newest[0], 'after its delete, the post before it leads');
+last_post_ok($G, 'the wall\'s last post time follows the delete');
+my @racers;
+for my $k (0 .. 3) {
+	my $kid = fork // die;
+	if ($kid == 0) {
+		if ($k < 2) {
+			($k ? $M : $G)->{c}->request(POST => '/api/posts', { content => "racer $k $_", wallProfileId => $G->{id} }) for 1 .. 6;
+		} else {
+			for (1 .. 4) {
+				my $top = sql("SELECT id FROM posts WHERE wall_profile_id = '$G->{id}' ORDER BY created_at DESC, id DESC LIMIT 1");
+				$G->{c}->request(DELETE => "/api/posts/$top") if $top;
+			}
+		}
+		exit 0;
+	}
+	push @racers, $kid;
+}
+waitpid($_, 0) for @racers;
+last_post_ok($G, 'the wall\'s last post time is exact after posts and deletes race');
+my @top = sql("SELECT id FROM posts WHERE wall_profile_id IN ('$M->{id}', '$F->{id}', '$G->{id}')"
+    . ' ORDER BY created_at DESC, id DESC LIMIT 10');
+is_deeply([ map { $_->{id} } @{ $M->{c}->request(GET => '/api/feed')->{body} } ], \@top,
+    'the first feed page after the race is the newest posts');
+
 # Unfriending removes a friend's wall from the feed at once.
 $M->{c}->request(DELETE => path($M) . "/friends/$F->{id}");
 %in = map { $_ => 1 } @{ walk($M->{c}, '/api/feed', 20) };
 ok(!$in{ $made{'friend-own-friends-only'} }, 'after unfriending, the feed lacks the old friend\'s wall');
 ok($in{ $made{'friend-on-my-wall'} }, 'posts on my own wall stay');
+$G->{c}->request(DELETE => "/api/posts/$_")
+    for sql("SELECT id FROM posts WHERE wall_profile_id = '$G->{id}'");
+last_post_ok($G, 'a wall without posts has no last post time');
 
 done_testing();
