@@ -233,7 +233,7 @@ spawn_worker(const struct config *cfg, struct slot *s)
 		if (metrics_fd >= 0)
 			close(metrics_fd);
 		status = worker_run(cfg, listen_fd, ready_write);
-		_exit(status);
+		worker_exit(status);
 	}
 	s->pid = pid;
 	s->started_ms = monotonic_ms();
