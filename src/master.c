@@ -233,7 +233,7 @@ spawn_worker(const struct config *cfg, struct slot *s)
 		if (metrics_fd >= 0)
 			close(metrics_fd);
 		status = worker_run(cfg, listen_fd, ready_write);
-		_exit(status);
+		worker_exit(status);
 	}
 	s->pid = pid;
 	s->started_ms = monotonic_ms();
@@ -479,18 +479,18 @@ master_run(struct config *cfg_in, const char *config_path, bool path_required)
 	memset(cfg_in, 0, sizeof(*cfg_in));
 	if (make_pipe(signal_pipe) == -1 || make_pipe(ready_fds) == -1) {
 		log_error("pipe failed: %s", strerror(errno));
-		return 1;
+		goto fail;
 	}
 	ready_read = ready_fds[0];
 	ready_write = ready_fds[1];
 	install_signals();
 	listen_fd = open_listener(cfg);
 	if (listen_fd < 0)
-		return 1;
+		goto fail;
 	log_info("bunnybookd listening on %s", cfg->listen);
 	metrics_fd = metrics_listen(cfg);
 	if (metrics_fd == -1)
-		return 1;
+		goto fail;
 	if (metrics_fd >= 0)
 		log_info("metrics at http://%s/metrics", cfg->metrics_listen);
 	start_generation(cfg);
@@ -522,4 +522,9 @@ master_run(struct config *cfg_in, const char *config_path, bool path_required)
 	config_free(cfg);
 	free(cfg);
 	return 0;
+
+fail:
+	config_free(cfg);
+	free(cfg);
+	return 1;
 }

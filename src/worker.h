@@ -14,6 +14,13 @@
  */
 int worker_run(const struct config *cfg, int listen_fd, int ready_fd);
 
+/*
+ * End the worker process with status.  Built with AddressSanitizer, it
+ * first checks for leaks, because LeakSanitizer checks at exit() and a
+ * worker leaves with _exit().
+ */
+_Noreturn void worker_exit(int status);
+
 /* The configuration of the running worker, for handlers. */
 const struct config *worker_config(void);
 

@@ -8,7 +8,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Bunny qw(stack);
 
-my $bin = stack()->{BB_ROOT} . '/src/bunnybookd';
+my $bin = stack()->{BB_BIN};
 my $dir = tempdir(CLEANUP => 1);
 
 sub run_with {

@@ -8,7 +8,7 @@ use File::Temp qw(tempdir);
 use Bunny qw(stack sql);
 
 my $s = stack();
-my $bin = "$s->{BB_ROOT}/src/bunnybookd";
+my $bin = $s->{BB_BIN};
 my $db = "migrate_test_$$";
 sql("CREATE DATABASE $db");
 my $url = "postgresql://bunnybook\@127.0.0.1:$s->{BB_PG_PORT}/$db";

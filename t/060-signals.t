@@ -31,7 +31,7 @@ if ($master == 0) {
 	$ENV{BUNNYBOOK_WORKERS} = 2;
 	$ENV{BUNNYBOOK_SHUTDOWN_TIMEOUT_S} = 20;
 	$ENV{NOTIFY_SOCKET} = $notify_path;
-	exec "$s->{BB_ROOT}/src/bunnybookd", '-c', $conf, 'serve';
+	exec $s->{BB_BIN}, '-c', $conf, 'serve';
 	die "exec: $!";
 }
 

@@ -16,7 +16,7 @@ my $s = stack();
 my $api = Bunny::OpenAPI->new("$s->{BB_ROOT}/static/apidocs/openapi.json");
 my $doc = $api->doc;
 my @routes = grep { !$_->{internal} }
-    Bunny::OpenAPI->route_table("$s->{BB_ROOT}/src/bunnybookd");
+    Bunny::OpenAPI->route_table($s->{BB_BIN});
 my @methods = qw(get put post delete patch head options trace);
 
 is($doc->{openapi}, '3.1.0', 'document is OpenAPI 3.1.0');

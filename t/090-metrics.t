@@ -134,7 +134,7 @@ $public = $http->get(stack()->{BB_URL} . '/api/metrics');
 is($public->{status}, 404, 'the API has no metrics route');
 
 # ------------------------------------------------------------ configuration
-my $bin = stack()->{BB_ROOT} . '/src/bunnybookd';
+my $bin = stack()->{BB_BIN};
 my $dir = tempdir(CLEANUP => 1);
 open my $in, '<', stack()->{BB_CONF} or die $!;
 my $conf = do { local $/; <$in> };

@@ -12,13 +12,13 @@ my $s = stack();
 my $file = "$s->{BB_ROOT}/data/ego-facebook-edges.txt";
 
 my $t0 = time;
-my $out = `'$s->{BB_ROOT}/src/bunnybookd' -c '$s->{BB_CONF}' import-graph '$file' 2>&1`;
+my $out = `'$s->{BB_BIN}' -c '$s->{BB_CONF}' import-graph '$file' 2>&1`;
 is($? >> 8, 0, 'import succeeds') or diag($out);
 diag(sprintf 'import took %.1f s', time - $t0);
 is(sql("SELECT count(*) FROM profiles WHERE email LIKE '%\@import.invalid'"), 4039, '4,039 people');
 is(sql("SELECT count(*) FROM friendships f JOIN profiles p ON p.id = f.profile_id WHERE p.email LIKE '%\@import.invalid'"),
     2 * 88234, '88,234 friendships, stored both ways');
-$out = `'$s->{BB_ROOT}/src/bunnybookd' -c '$s->{BB_CONF}' import-graph '$file' 2>&1`;
+$out = `'$s->{BB_BIN}' -c '$s->{BB_CONF}' import-graph '$file' 2>&1`;
 is($? >> 8, 0, 'second import succeeds');
 is(sql("SELECT count(*) FROM friendships f JOIN profiles p ON p.id = f.profile_id WHERE p.email LIKE '%\@import.invalid'"),
     2 * 88234, 'second import adds nothing');

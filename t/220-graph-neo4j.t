@@ -60,7 +60,7 @@ ok(wait_until(30, sub {
 ok(wait_until(30, sub { sql('SELECT count(*) FROM graph_outbox') == 0 }), 'the outbox drains');
 
 # graph-sync rebuilds Neo4j from PostgreSQL.
-my $out = `'$s->{BB_ROOT}/src/bunnybookd' -c '$s->{BB_CONF}' graph-sync 2>&1`;
+my $out = `'$s->{BB_BIN}' -c '$s->{BB_CONF}' graph-sync 2>&1`;
 is($? >> 8, 0, 'graph-sync succeeds') or diag($out);
 is(rel($a, $b)->{body}, 'FRIEND', 'friendship survives the rebuild');
 is(rel($a, $c)->{body}, 'OUTGOING_FRIEND_REQUEST', 'request survives the rebuild');

@@ -51,7 +51,7 @@ my @rows = read_table();
 # The table and the route table printed by bunnybookd name the same routes
 # with the same auth levels.
 my %route_auth;
-open my $routes, '-|', "$s->{BB_ROOT}/src/bunnybookd", 'routes'
+open my $routes, '-|', $s->{BB_BIN}, 'routes'
     or die "bunnybookd routes: $!";
 while (<$routes>) {
 	my ($method, $pattern, $auth) = split ' ';

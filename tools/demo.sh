@@ -77,7 +77,7 @@ if [ "$loaded" = t ]; then
 fi
 
 say "importing data/ego-facebook-edges.txt"
-"$ROOT/src/bunnybookd" -c "$BB_CONF" import-graph "$ROOT/data/ego-facebook-edges.txt" \
+"${BB_BIN:-$ROOT/src/bunnybookd}" -c "$BB_CONF" import-graph "$ROOT/data/ego-facebook-edges.txt" \
 	>>"$BB_DIR/logs/demo.log" 2>&1 ||
 	die "import-graph failed; see $BB_DIR/logs/demo.log"
 
