@@ -62,7 +62,8 @@ END {
 			waitpid($pid, 0);
 			kill 'KILL', grep { kill 0, $_ } @children;
 		}
-		kill 'TERM', $_ for @streams;
+		# A stream client that ws_wait() has not read to its end.
+		kill 'TERM', map { $_->{pid} } grep { defined fileno($_->{fh}) } @streams;
 	}
 }
 
@@ -136,7 +137,7 @@ sub stream {
 	my ($base, $who, %opt) = @_;
 	my $h = Bunny::Stream::ws_start(base => $base, token => $who->{c}->token,
 	    types => ['chat_message'], timeout => 10000, %opt);
-	push @streams, $h->{pid};
+	push @streams, $h;
 	return $h;
 }
 
@@ -244,7 +245,8 @@ waitpid($writer, 0);
 cmp_ok(scalar @confirmed, '>=', 15, 'host A confirmed ' . scalar(@confirmed) . ' messages before it died');
 ok(@answers, 'then its writes fail: ' . join(' ', @answers[0 .. ($#answers < 2 ? $#answers : 2)]));
 ok(wait_until(10, sub { !grep { kill 0, $_ } @dead }),
-    'no process of host A is left (its bunnybookd workers follow their master)');
+    'no process of host A is left (its bunnybookd workers follow their master)')
+    or kill 'KILL', grep { kill 0, $_ } @dead;
 
 my ($on_a) = Bunny::Stream::ws_wait($y_on_a);
 my @seen = map { $_->{event}{data}{id} } @$on_a;
@@ -269,6 +271,5 @@ my %stored = map { $_->{id} => 1 } @{ $history->{body} };
 is_deeply([ grep { !$stored{$_} } @confirmed ], [], 'every message host A confirmed is stored');
 is(new_client(base => $HOST_B)->request(GET => '/api/health/ready')->{status}, 200, 'host B is still ready');
 Bunny::Stream::ws_wait($x_tab);
-@streams = ();
 
 done_testing();
