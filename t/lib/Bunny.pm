@@ -46,6 +46,8 @@ sub state_json {
 }
 
 # A client keeps its own cookies, so two clients are two browsers.
+# Options: cookies, timeout, local_address (the source address) and base
+# (the site's URL, by default the stack's: another host of a test).
 sub new_client {
 	my (%opt) = @_;
 	my $http = HTTP::Tiny->new(
@@ -53,8 +55,10 @@ sub new_client {
 		keep_alive => 0,
 		max_redirect => 0,
 		cookie_jar => $opt{cookies} ? Bunny::CookieJar->new : undef,
+		($opt{local_address} ? (local_address => $opt{local_address}) : ()),
 	);
-	return bless { http => $http, token => undef }, 'Bunny::Client';
+	return bless { http => $http, token => undef, base => $opt{base} },
+	    'Bunny::Client';
 }
 
 my $default_client;
@@ -209,10 +213,11 @@ sub register_user {
 }
 
 # Log a user in with a new client (cookies on); returns the client with
-# its Bearer token set unless cookies_only.
+# its Bearer token set unless cookies_only.  With base, the client talks
+# to that site instead of the stack's.
 sub login_user {
 	my ($user, %opt) = @_;
-	my $client = new_client(cookies => 1);
+	my $client = new_client(cookies => 1, base => $opt{base});
 	my $r = $client->request(POST => '/api/login',
 	    { email => $user->{email}, password => $user->{password} });
 	die "login failed: $r->{status} $r->{content}\n" unless $r->{status} == 200;
@@ -244,7 +249,7 @@ sub set_cookie {
 # Returns {status, headers, body (decoded JSON or undef), content}.
 sub request {
 	my ($self, $method, $path, $body, %opt) = @_;
-	my $url = Bunny::stack()->{BB_URL} . $path;
+	my $url = ($self->{base} // Bunny::stack()->{BB_URL}) . $path;
 	my %headers = %{ $opt{headers} // {} };
 	my %args = (headers => \%headers);
 	if (defined $opt{raw}) {
