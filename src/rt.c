@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,8 +174,17 @@ rt_subscriber_count(const char *profile_id)
 	if (status == 200 && body.len > 0) {
 		buf_addc(&body, '\0');
 		info = json_tokener_parse(body.data);
-		if (json_object_object_get_ex(info, "subscribers", &count))
-			n = json_object_get_int(count);
+		/*
+		 * nchan prints a count below zero as a huge unsigned number.
+		 * It happens after its Redis lost its data, so treat it as
+		 * unknown.
+		 */
+		if (json_object_object_get_ex(info, "subscribers", &count)) {
+			int64_t subscribers = json_object_get_int64(count);
+
+			if (subscribers >= 0 && subscribers <= INT_MAX)
+				n = (int)subscribers;
+		}
 		json_object_put(info);
 	}
 	buf_free(&body);
