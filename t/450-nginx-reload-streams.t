@@ -9,7 +9,7 @@ use Test::More;
 use IO::Select;
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
-use Bunny qw(private_stack stack api register_user login_user);
+use Bunny qw(private_stack stack api register_user login_user log_text);
 use Bunny::Load;
 use Bunny::Stream;
 
@@ -91,5 +91,6 @@ for my $tab (@tabs) {
 	close $tab->{ws}{fh};
 }
 ok(kill(0, $nginx), 'the nginx master kept running');
+unlike(log_text('nginx-error'), qr/exited on signal/, 'no nginx worker crashed');
 
 done_testing();
