@@ -254,9 +254,11 @@ change_relationship(struct request *req, const char *other_param,
 	if (apply_change(change, me, my_name, other, other_name, chat) == -1 ||
 	    db_commit() == -1)
 		goto fail;
+	/* Bump after the Neo4j mirror, because a read cached from Neo4j
+	 * before the mirror arrived would be served until it expires. */
+	graph_changed(me, other);
 	cache_bump(me);
 	cache_bump(other);
-	graph_changed(me, other);
 	announce_change(change, me, my_name, other, other_name, chat);
 	log_info("friendship change %d between %s and %s", (int)change, me,
 	    other);

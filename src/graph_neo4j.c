@@ -18,6 +18,7 @@
 
 #include <json-c/json.h>
 
+#include "cache.h"
 #include "db.h"
 #include "log.h"
 #include "neo4j_http.h"
@@ -411,6 +412,10 @@ graph_neo4j_replay(void)
 		if (rc == -1)
 			break;
 		db_command(sql_outbox_done, 1, id, NULL);
+		/* Reads cached while Neo4j lagged behind are stale. */
+		cache_bump(a);
+		if (b != NULL)
+			cache_bump(b);
 		log_info("graph mirror of %s %s replayed", a, b ? b : "");
 	}
 	PQclear(res);

@@ -29,10 +29,11 @@ realtime_subscribe(struct request *req)
 	}
 	/* Streams that ended are counted a little while after, so a
 	 * reconnecting tab may see one of its old streams counted.
-	 * NOTE: the count is nchan's, kept in its Redis.  Test runs that
-	 * restart that Redis logged counts below zero, which let streams
-	 * through.  It is not known whether an nginx that crashes leaves
-	 * counts too high, which would refuse streams until corrected. */
+	 * NOTE: the count is nchan's, kept in its Redis.  After that Redis
+	 * lost its data, streams opened before are subtracted when they
+	 * close, so the count can stay too low.  An unknown count (-1) lets
+	 * the stream through.  It is not known whether an nginx that crashes
+	 * leaves counts too high, which would refuse streams until corrected. */
 	streams = rt_subscriber_count(req->profile_id);
 	if (streams >= worker_config()->streams_per_profile) {
 		log_info("profile %s has %d streams open; refusing another",

@@ -7,6 +7,8 @@
 
 #include <curl/curl.h>
 #include <json-c/json.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,8 +174,17 @@ rt_subscriber_count(const char *profile_id)
 	if (status == 200 && body.len > 0) {
 		buf_addc(&body, '\0');
 		info = json_tokener_parse(body.data);
-		if (json_object_object_get_ex(info, "subscribers", &count))
-			n = json_object_get_int(count);
+		/*
+		 * nchan prints a count below zero as a huge unsigned number.
+		 * It happens after its Redis lost its data, so treat it as
+		 * unknown.
+		 */
+		if (json_object_object_get_ex(info, "subscribers", &count)) {
+			int64_t subscribers = json_object_get_int64(count);
+
+			if (subscribers >= 0 && subscribers <= INT_MAX)
+				n = (int)subscribers;
+		}
 		json_object_put(info);
 	}
 	buf_free(&body);
@@ -196,19 +207,33 @@ rt_publisher_ping(void)
 	return status == 200 || status == 404;
 }
 
+/*
+ * Increments the sequence number of each key in KEYS.  A missing key (a new
+ * profile, or nchan's Redis lost its data) starts at the Redis clock in
+ * microseconds. So numbers never go back, and a loss shows to clients as a
+ * gap, unless a profile got over a million events a second.
+ */
+static const char seq_script[] =
+    "local r = {} for i, k in ipairs(KEYS) do"
+    " local v = redis.call('INCR', k) if v == 1 then"
+    " local t = redis.call('TIME')"
+    " redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))"
+    " v = redis.call('INCR', k) end r[i] = v end return r";
+
 /* The profile's next sequence number, or -1 when Redis is unreachable. */
 static long long
 next_seq(const char *profile_id)
 {
 	char key[64];
-	const char *argv[] = { "INCR", key };
+	const char *argv[] = { "EVAL", seq_script, "1", key };
 	redisReply *r;
 	long long seq = -1;
 
 	snprintf(key, sizeof(key), "bb:seq:%s", profile_id);
-	r = kv_commandv(KV_PUBSUB, 2, argv);
-	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
-		seq = r->integer;
+	r = kv_commandv(KV_PUBSUB, 4, argv);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER)
+		seq = r->element[0]->integer;
 	if (r != NULL)
 		freeReplyObject(r);
 	return seq;
@@ -281,9 +306,6 @@ rt_defer(const char *profile_id, bool durable, const char *type,
 static void
 queue_seqs(long long *seqs)
 {
-	static const char script[] =
-	    "local r = {} for i, k in ipairs(KEYS) do"
-	    " r[i] = redis.call('INCR', k) end return r";
 	const char **argv = xcalloc(queue_len + 3, sizeof(*argv));
 	char (*keys)[64] = xcalloc(queue_len + 1, sizeof(*keys));
 	char count[24];
@@ -298,7 +320,7 @@ queue_seqs(long long *seqs)
 	}
 	snprintf(count, sizeof(count), "%zu", n);
 	argv[0] = "EVAL";
-	argv[1] = script;
+	argv[1] = seq_script;
 	argv[2] = count;
 	for (i = 0; i < n; i++)
 		argv[3 + i] = keys[i];

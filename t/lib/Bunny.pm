@@ -14,7 +14,7 @@ use Time::HiRes qw(sleep time);
 
 our @EXPORT_OK = qw(stack api json service worker_pids master_pid
     wait_until log_text new_client redis sql register_user login_user
-    unique_name plans_of);
+    unique_name plans_of private_stack);
 
 my %stack;
 
@@ -88,6 +88,42 @@ sub service {
 		$streak = api(GET => $probe)->{status} == 200 ? $streak + 1 : 0;
 		$streak >= 10;
 	}) or warn "the stack is not ready after $action $name\n";
+}
+
+# Start a stack of this test's own, in $BB_TMP/NAME, and point every
+# helper at it, so that a test may kill its servers without harming the
+# tests that follow.  Options: workers, and settings (KEY => VALUE, given
+# to bunnybookd as BUNNYBOOK_KEY).  The stack is stopped by its pids when
+# the test ends, also when it dies; only the process that started it
+# stops it, so a forked child may exit without stopping the stack.
+my @private_stacks;
+sub private_stack {
+	my ($name, %opt) = @_;
+	my $root = stack()->{BB_ROOT};
+	my $dir = ($ENV{BB_TMP} // stack()->{BB_DIR} . '/..') . "/$name";
+	local $ENV{BB_PG_FSYNC} = 'off';
+	local $ENV{BB_WORKERS} = $opt{workers} if $opt{workers};
+	# In the environment for good, so that a restarted bunnybookd keeps
+	# the settings.
+	my $settings = $opt{settings} // {};
+	$ENV{ 'BUNNYBOOK_' . uc $_ } = $settings->{$_} for keys %$settings;
+	# A signal that ends the test must still run the END block below.
+	$SIG{$_} = sub { die "stopped by SIG$_[0]\n" } for qw(ALRM TERM INT HUP);
+	push @private_stacks, [ $dir, $$, $root ];
+	system("$root/bunnybook", 'stack', 'start', $dir) == 0
+	    or die "cannot start a stack in $dir\n";
+	$ENV{BB_STACK} = $dir;
+	%stack = ();
+	return stack();
+}
+
+END {
+	my $status = $?;
+	for my $p (reverse @private_stacks) {
+		my ($dir, $owner, $root) = @$p;
+		system("$root/bunnybook", 'stack', 'stop', $dir) if $$ == $owner;
+	}
+	$? = $status;
 }
 
 sub master_pid {
