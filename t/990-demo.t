@@ -153,6 +153,9 @@ SKIP: {
 
 	my ($name) = $emails[0] =~ /^(fb\d+)/;
 	my $id = sql("SELECT id FROM profiles WHERE username = '$name'");
+	is(sql('SELECT count(*) FROM (SELECT wall_profile_id, max(created_at) FROM posts GROUP BY 1'
+	    . ' EXCEPT SELECT wall_profile_id, last_post_at FROM wall_last_posts) x'), 0,
+	    'every wall has its last post time');
 	my $r = $c->request(GET => '/api/feed');
 	is($r->{status}, 200, 'feed answers');
 	cmp_ok(scalar @{ $r->{body} || [] }, '>', 0, 'feed is not empty');

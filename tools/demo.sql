@@ -289,6 +289,14 @@ SELECT comment_id, liker_id, created_at FROM (
 ORDER BY c
 LIMIT :comment_like_count;
 
+-- Replica mode skipped the trigger that keeps each wall's last post time
+-- for the home feed, so set it here.
+INSERT INTO wall_last_posts AS w (wall_profile_id, last_post_at)
+	SELECT p.wall_profile_id, max(p.created_at) FROM posts p
+	JOIN demo_posts dp ON dp.id = p.id GROUP BY p.wall_profile_id
+ON CONFLICT (wall_profile_id) DO UPDATE
+	SET last_post_at = greatest(w.last_post_at, excluded.last_post_at);
+
 -- Only the demo's own rows point at the demo's posts and comments, which
 -- all started at zero.
 UPDATE posts p SET comments_count = n FROM (
