@@ -38,6 +38,8 @@ trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=$((DURATION + 3600))
 export BUNNYBOOK_WORKERS=$WORKERS
 BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
+# shellcheck disable=SC1091
+. "$tmp/stack/stack.env"
 
 echo "creating and logging in $USERS people"
 "$ROOT/bench/soak-setup.sh" "$tmp/stack" "$USERS" "$tmp/users.json"
@@ -72,7 +74,7 @@ rss >"$tmp/rss-warm"
 wait "$load"
 rss >"$tmp/rss-end"
 echo "load after: $(uptime)"
-fives=$(grep -c '" 50[0-9] ' "$tmp/stack/logs/nginx-access.log" 2>/dev/null || true)
+fives=$(grep -c '" 5[0-9][0-9] ' "$tmp/stack/logs/nginx-access.log" 2>/dev/null || true)
 
 perl -MJSON::PP -0777 -e '
 	my $r = decode_json(scalar <STDIN>);
