@@ -1,8 +1,8 @@
-// Soak and load generator: every user keeps a WebSocket stream open (and
-// reopens it with its resume id whenever it closes) while a steady mix of
-// requests runs: feed, walls and posts read, posts written, comments,
-// likes and unlikes, notifications, conversations, heartbeats and private
-// chat messages.  Some streams are closed on purpose every second and
+// Soak and load generator.  Every user keeps a WebSocket stream open and
+// reopens it with its resume id whenever it closes.  Meanwhile a steady
+// mix of requests runs: feed, walls and posts read, posts written,
+// comments, likes and unlikes, notifications, conversations, heartbeats
+// and private chat messages.  Some streams are closed on purpose every second and
 // come back a moment later, as people close and open tabs.
 //
 //   node soak-load.js USERS_JSON BASE_URL DURATION_S RATE_PER_S [CHURN_PER_S]

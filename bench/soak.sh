@@ -2,9 +2,10 @@
 # Soak: a realistic mix of requests against one host for a long time, with
 # every user's WebSocket stream connected and some streams closed and
 # reopened every second.  Reports throughput, p50/p99 per route, errors
-# (target: no 5xx), lost chat messages and durable events (target: none), and
-# the resident memory of every process of the stack at the start, after
-# the warm-up and at the end (target: no growth after the warm-up).
+# (target: no 5xx) and lost chat messages and durable events (target:
+# none).  Also reports the resident memory of every process of the stack
+# at the start, after the warm-up and at the end (target: no growth after
+# the warm-up).
 # Starts its own stack in a temporary directory on free ports.
 #
 #   bench/soak.sh [DURATION_S] [USERS] [RATE_PER_S] [CHURN_PER_S] [WORKERS]

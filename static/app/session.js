@@ -7,7 +7,7 @@
 // Refresh tokens rotate on every use, and the server revokes the whole
 // session when a rotated one comes back after its grace period.  So a tab
 // refreshes only while it holds a Web Lock, and a tab that gets the lock
-// after another one refreshed sees the new state and skips.  Local storage
+// after another one refreshed reads the new state and skips.  Local storage
 // reaches other tabs a moment after the write, possibly after the lock, so
 // a tab whose token was rejected first asks the server whether the shared
 // cookies already carry a fresh one.  Logging out in one tab logs out
@@ -74,7 +74,7 @@ export function end(reason = 'logout') {
 }
 
 // Get a fresh access token in place of the one that was current when stamp
-// was read; rejected says the server refused that token.  Returns true
+// was read; rejected is true when the server refused that token.  Returns true
 // when a fresh token is now in the cookies.
 export function refresh(stamp = current && current.stamp, rejected = false) {
 	if (!current)
