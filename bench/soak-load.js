@@ -32,8 +32,9 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 // Requests beyond this many in flight are not sent: the generator reports
 // them as skipped instead of queueing without bound.
 const MAX_IN_FLIGHT = 256;
-// How long a chat message may take to arrive before it counts as lost.
-const DELIVERY_GRACE_MS = 10000;
+// How long a chat message may take to arrive before it counts as lost
+// (BB_SOAK_GRACE_MS overrides it).
+const DELIVERY_GRACE_MS = Number(process.env.BB_SOAK_GRACE_MS || 10000);
 
 const routes = new Map(); // route -> {ms: [], statuses: {}}
 const posts = []; // ids of posts created during the run, newest last
