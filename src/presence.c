@@ -230,10 +230,43 @@ presence_sweep(void)
 	freeReplyObject(r);
 }
 
+/* A stream check token: 1 to 32 letters, digits, '-' or '_'. */
+static bool
+check_token_valid(const char *token)
+{
+	size_t n = strlen(token);
+
+	return n >= 1 && n <= 32 &&
+	    strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		"0123456789-_") == n;
+}
+
+/*
+ * With ?check=TOKEN the heartbeat also publishes a stream_check event
+ * carrying the token to the caller's buffered channel.  A tab sends one
+ * when its stream has been quiet: without the event the stream is open
+ * but no longer delivers, and the tab opens another.
+ */
 void
 presence_heartbeat(struct request *req)
 {
+	const char *check;
+	struct json_object *data;
+
+	if (http_query_string_or_reply(req, "check", 32, &check) == -1)
+		return;
+	if (*check != '\0' && !check_token_valid(check)) {
+		http_error(req, 422, "ValidationFailed", "check",
+		    "check must be 1 to 32 letters, digits, '-' or '_'");
+		return;
+	}
 	presence_seen(req->profile_id);
+	if (*check != '\0') {
+		data = json_object_new_object();
+		json_object_object_add(data, "token",
+		    json_object_new_string(check));
+		rt_publish(req->profile_id, true, "stream_check", data);
+	}
 	http_reply_empty(req, 204);
 }
 

@@ -67,4 +67,20 @@ my $back = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout
 ok(@$events && $events->[0]{event}{data}{online}, 'opening a stream brings A back online');
 Bunny::Stream::ws_wait($back);
 
+# A stream check: the heartbeat echoes the token on A's own stream.
+my $check = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 5000);
+is($ua->{c}->request(POST => '/api/presence/heartbeat?check=tab-1_x')->{status}, 204,
+    'a heartbeat with a stream check is 204');
+($events) = Bunny::Stream::ws_wait($check);
+my @checks = grep { $_->{event}{type} eq 'stream_check' } @$events;
+is(scalar @checks, 1, 'the stream check reaches the tab');
+is($checks[0]{event}{data}{token}, 'tab-1_x', 'with its token') if @checks;
+ok(@checks && $checks[0]{event}{seq}, 'as a durable event with seq');
+for my $bad ('', 'a%20b', 'x' x 33, '%00', 'caf%C3%A9') {
+	my $r = $ua->{c}->request(POST => "/api/presence/heartbeat?check=$bad");
+	next if $bad eq '' && $r->{status} == 204;
+	is($r->{status}, 422, "check '$bad' is refused");
+	is($r->{body}{error}{field}, 'check', 'naming the field');
+}
+
 done_testing();

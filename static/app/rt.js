@@ -13,6 +13,14 @@
 // app re-reads its state over REST ("resync").  A long disconnect also
 // resyncs, since missed events that expired from the buffer leave no gap
 // until the next event arrives.
+//
+// A stream can also stay open and deliver nothing: nchan 1.3.6 on Redis
+// now and then leaves one channel stuck on an nginx host.  A tab whose
+// stream has been quiet for QUIET_MS adds a stream check to its next
+// heartbeat, and the server publishes a stream_check event.  Any event
+// within CHECK_WAIT_MS shows the stream works; without one the tab opens
+// a new stream and resyncs.  While checks keep failing, the resync after
+// each one keeps the page current over REST.
 import { emit } from './bus.js';
 import * as session from './session.js';
 import { post } from './api.js';
@@ -26,6 +34,8 @@ const CLEAN_CLOSE_MIN_MS = 10000;
 const SEQ_WAIT_MS = 2000;
 // How many recent seq values are remembered to drop repeats.
 const SEQ_WINDOW = 500;
+const QUIET_MS = 60000;
+const CHECK_WAIT_MS = 10000;
 
 let transport = null;
 let lastId = null;
@@ -41,6 +51,9 @@ let retryTimer = null;
 let heartbeatTimer = null;
 let downSince = null;
 let running = false;
+let lastEventAt = 0;
+let checkTimer = null;
+let checksFailed = 0;
 
 export const status = { connected: false, kind: null };
 
@@ -48,6 +61,7 @@ export function start() {
 	if (running)
 		return;
 	running = true;
+	lastEventAt = Date.now();
 	connect();
 }
 
@@ -55,6 +69,7 @@ export function stop() {
 	running = false;
 	clearTimeout(retryTimer);
 	clearInterval(heartbeatTimer);
+	cancelCheck();
 	closeTransport();
 	lastId = null;
 	forgetSeqs();
@@ -153,12 +168,43 @@ function onOpen() {
 	if (gap)
 		emit('resync', { reason: 'long disconnect' });
 	clearInterval(heartbeatTimer);
-	heartbeatTimer = setInterval(() => post('/api/presence/heartbeat').catch(() => {}), HEARTBEAT_MS);
+	heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS);
+}
+
+// Keeps this person online, with a stream check when the stream has been
+// quiet.
+function heartbeat() {
+	let path = '/api/presence/heartbeat';
+	if (checkTimer === null && Date.now() - lastEventAt >= QUIET_MS) {
+		const token = Math.random().toString(36).slice(2, 12) || 'check';
+		path += '?check=' + token;
+		checkTimer = setTimeout(checkFailed, CHECK_WAIT_MS);
+	}
+	// A failed heartbeat is no sign of a broken stream.
+	post(path).catch(cancelCheck);
+}
+
+function cancelCheck() {
+	clearTimeout(checkTimer);
+	checkTimer = null;
+}
+
+function checkFailed() {
+	checkTimer = null;
+	if (!running || transport === null)
+		return;
+	checksFailed++;
+	console.warn('bunnybook: the event stream delivered nothing in ' +
+	    CHECK_WAIT_MS / 1000 + ' s (' + checksFailed + ' times); opening a new one');
+	emit('resync', { reason: 'stream check failed' });
+	closeTransport();
+	reconnectNow();
 }
 
 async function retry(neverOpened) {
 	setConnected(false);
 	clearInterval(heartbeatTimer);
+	cancelCheck();
 	if (!running)
 		return;
 	if (downSince === null)
@@ -210,6 +256,11 @@ function handle(id, body) {
 	}
 	if (!event || typeof event.type !== 'string')
 		return;
+	lastEventAt = Date.now();
+	if (checkTimer !== null) {
+		cancelCheck();
+		checksFailed = 0;
+	}
 	if (typeof event.seq === 'number' && !takeSeq(event.seq))
 		return; // already seen, before a reconnect
 	if (id)
