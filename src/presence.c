@@ -245,22 +245,32 @@ check_token_valid(const char *token)
  * With ?check=TOKEN the heartbeat also publishes a stream_check event
  * carrying the token to the caller's buffered channel.  A tab sends one
  * when its stream has been quiet: without the event the stream is open
- * but no longer delivers, and the tab opens another.
+ * but no longer delivers.  The tab then sends ?renew=1, which moves the
+ * caller's streams to new channels (rt_renew_channels), and opens another
+ * stream.
  */
 void
 presence_heartbeat(struct request *req)
 {
-	const char *check;
+	const char *check, *renew;
 	struct json_object *data;
 
-	if (http_query_string_or_reply(req, "check", 32, &check) == -1)
+	if (http_query_string_or_reply(req, "check", 32, &check) == -1 ||
+	    http_query_string_or_reply(req, "renew", 1, &renew) == -1)
 		return;
 	if (*check != '\0' && !check_token_valid(check)) {
 		http_error(req, 422, "ValidationFailed", "check",
 		    "check must be 1 to 32 letters, digits, '-' or '_'");
 		return;
 	}
+	if (*renew != '\0' && strcmp(renew, "1") != 0) {
+		http_error(req, 422, "ValidationFailed", "renew",
+		    "renew must be 1 when present");
+		return;
+	}
 	presence_seen(req->profile_id);
+	if (*renew != '\0')
+		rt_renew_channels(req->profile_id);
 	if (*check != '\0') {
 		data = json_object_new_object();
 		json_object_object_add(data, "token",

@@ -19,6 +19,7 @@ realtime_subscribe(struct request *req)
 	const char *origin = http_param(req, "HTTP_ORIGIN");
 	const char *query = http_param(req, "QUERY_STRING");
 	struct buf target;
+	char channel[64];
 	int streams;
 
 	/* Browsers send Origin on WebSocket handshakes; others may not. */
@@ -44,8 +45,9 @@ realtime_subscribe(struct request *req)
 		    streams);
 		return;
 	}
+	rt_channel(req->profile_id, channel, sizeof(channel));
 	buf_init(&target);
-	buf_addf(&target, "/internal/rt/%s", req->profile_id);
+	buf_addf(&target, "/internal/rt/%s", channel);
 	if (query != NULL && *query != '\0')
 		buf_addf(&target, "?%s", query);
 	http_add_header(req, "X-Accel-Redirect", target.data);

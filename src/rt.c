@@ -155,17 +155,18 @@ rt_subscriber_count(const char *profile_id)
 	struct curl_slist *headers = NULL;
 	struct json_object *info, *count;
 	struct buf body;
-	char path[64];
+	char channel[64], path[80];
 	int status, n = -1;
 
 	if (handle() == NULL)
 		return -1;
+	rt_channel(profile_id, channel, sizeof(channel));
 	buf_init(&body);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-	snprintf(path, sizeof(path), "/pub/u/%s", profile_id);
+	snprintf(path, sizeof(path), "/pub/u/%s", channel);
 	status = perform("channel info", path);
 	curl_slist_free_all(headers);
 	/* 404: the channel does not exist yet, so it has no subscribers. */
@@ -208,32 +209,108 @@ rt_publisher_ping(void)
 }
 
 /*
- * Increments the sequence number of each key in KEYS.  A missing key (a new
- * profile, or nchan's Redis lost its data) starts at the Redis clock in
- * microseconds. So numbers never go back, and a loss shows to clients as a
- * gap, unless a profile got over a million events a second.
+ * Increments the sequence number of each key bb:seq:ID in KEYS and returns
+ * it followed by the profile's channel generation (bb:rt:generation:ID,
+ * 0 when unset).  A missing sequence key (a new profile, or nchan's Redis
+ * lost its data) starts at the Redis clock in microseconds.  So numbers
+ * never go back, and a loss shows to clients as a gap, unless a profile
+ * got over a million events a second.
  */
 static const char seq_script[] =
     "local r = {} for i, k in ipairs(KEYS) do"
     " local v = redis.call('INCR', k) if v == 1 then"
     " local t = redis.call('TIME')"
     " redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))"
-    " v = redis.call('INCR', k) end r[i] = v end return r";
+    " v = redis.call('INCR', k) end r[2 * i - 1] = v"
+    " r[2 * i] = tonumber(redis.call('GET', 'bb:rt:generation:' .."
+    " string.sub(k, 8)) or '0') end return r";
 
-/* The profile's next sequence number, or -1 when Redis is unreachable. */
+/*
+ * The profile's channel name: its id, followed by ".N" once its channels
+ * were renewed N times (rt_renew_channels).
+ */
+static void
+channel_name(char *out, size_t size, const char *profile_id,
+    long long generation)
+{
+	if (generation > 0)
+		snprintf(out, size, "%s.%lld", profile_id, generation);
+	else
+		snprintf(out, size, "%s", profile_id);
+}
+
+/* The profile's channel generation; 0 when unset or Redis is unreachable. */
 static long long
-next_seq(const char *profile_id)
+generation_of(const char *profile_id)
+{
+	char key[80];
+	const char *argv[] = { "GET", key };
+	redisReply *r;
+	long long generation = 0;
+
+	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	r = kv_commandv(KV_PUBSUB, 2, argv);
+	if (r != NULL && r->type == REDIS_REPLY_STRING)
+		generation = strtoll(r->str, NULL, 10);
+	if (r != NULL)
+		freeReplyObject(r);
+	return generation > 0 ? generation : 0;
+}
+
+void
+rt_channel(const char *profile_id, char *out, size_t size)
+{
+	channel_name(out, size, profile_id, generation_of(profile_id));
+}
+
+bool
+rt_renew_channels(const char *profile_id)
+{
+	char guard[80], key[80];
+	const char *set[] = { "SET", guard, "1", "NX", "EX", "300" };
+	const char *incr[] = { "INCR", key };
+	redisReply *r;
+	bool renewed;
+
+	snprintf(guard, sizeof(guard), "bb:rt:renewed:%s", profile_id);
+	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	r = kv_commandv(KV_PUBSUB, 6, set);
+	renewed = r != NULL && r->type == REDIS_REPLY_STATUS;
+	if (r != NULL)
+		freeReplyObject(r);
+	if (!renewed)
+		return false;
+	r = kv_commandv(KV_PUBSUB, 2, incr);
+	renewed = r != NULL && r->type == REDIS_REPLY_INTEGER;
+	if (renewed)
+		log_warn("profile %s: its stream delivered nothing; moved its "
+			 "channels to generation %lld", profile_id, r->integer);
+	if (r != NULL)
+		freeReplyObject(r);
+	return renewed;
+}
+
+/*
+ * The profile's next sequence number and channel generation; the sequence
+ * number is -1 when Redis is unreachable.
+ */
+static long long
+next_seq(const char *profile_id, long long *generation)
 {
 	char key[64];
 	const char *argv[] = { "EVAL", seq_script, "1", key };
 	redisReply *r;
 	long long seq = -1;
 
+	*generation = 0;
 	snprintf(key, sizeof(key), "bb:seq:%s", profile_id);
 	r = kv_commandv(KV_PUBSUB, 4, argv);
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
-	    r->element[0]->type == REDIS_REPLY_INTEGER)
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
 		seq = r->element[0]->integer;
+		*generation = r->element[1]->integer;
+	}
 	if (r != NULL)
 		freeReplyObject(r);
 	return seq;
@@ -245,10 +322,10 @@ next_seq(const char *profile_id)
  */
 static int
 publish(const char *profile_id, bool durable, const char *type,
-    struct json_object *data, long long seq)
+    struct json_object *data, long long seq, long long generation)
 {
 	struct json_object *event = json_object_new_object();
-	char path[64];
+	char channel[64], path[80];
 	const char *text;
 	size_t len;
 	int status;
@@ -264,8 +341,9 @@ publish(const char *profile_id, bool durable, const char *type,
 	if (durable)
 		json_object_object_add(event, "seq", json_object_new_int64(seq));
 	json_object_object_add(event, "data", data);
+	channel_name(channel, sizeof(channel), profile_id, generation);
 	snprintf(path, sizeof(path), "/pub/%c/%s", durable ? 'u' : 'e',
-	    profile_id);
+	    channel);
 	text = json_object_to_json_string_length(event,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	status = rt_post(path, text, len);
@@ -277,8 +355,13 @@ int
 rt_publish(const char *profile_id, bool durable, const char *type,
     struct json_object *data)
 {
-	return publish(profile_id, durable, type, data,
-	    durable ? next_seq(profile_id) : 0);
+	long long seq = 0, generation;
+
+	if (durable)
+		seq = next_seq(profile_id, &generation);
+	else
+		generation = generation_of(profile_id);
+	return publish(profile_id, durable, type, data, seq, generation);
 }
 
 void
@@ -304,7 +387,7 @@ rt_defer(const char *profile_id, bool durable, const char *type,
  * is unreachable.
  */
 static void
-queue_seqs(long long *seqs)
+queue_seqs(long long *seqs, long long *generations)
 {
 	const char **argv = xcalloc(queue_len + 3, sizeof(*argv));
 	char (*keys)[64] = xcalloc(queue_len + 1, sizeof(*keys));
@@ -314,6 +397,7 @@ queue_seqs(long long *seqs)
 
 	for (i = 0; i < queue_len; i++) {
 		seqs[i] = -1;
+		generations[i] = 0;
 		if (queue[i].durable)
 			snprintf(keys[n++], sizeof(keys[0]), "bb:seq:%s",
 			    queue[i].profile_id);
@@ -325,13 +409,18 @@ queue_seqs(long long *seqs)
 	for (i = 0; i < n; i++)
 		argv[3 + i] = keys[i];
 	r = n > 0 ? kv_commandv_many(KV_PUBSUB, (int)n + 3, argv) : NULL;
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == n) {
-		for (i = 0; i < queue_len; i++)
-			if (queue[i].durable &&
-			    r->element[k]->type == REDIS_REPLY_INTEGER)
-				seqs[i] = r->element[k++]->integer;
-			else if (queue[i].durable)
-				k++;
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements == 2 * n) {
+		for (i = 0; i < queue_len; i++) {
+			if (!queue[i].durable)
+				continue;
+			if (r->element[k]->type == REDIS_REPLY_INTEGER &&
+			    r->element[k + 1]->type == REDIS_REPLY_INTEGER) {
+				seqs[i] = r->element[k]->integer;
+				generations[i] = r->element[k + 1]->integer;
+			}
+			k += 2;
+		}
 	}
 	if (r != NULL)
 		freeReplyObject(r);
@@ -342,19 +431,23 @@ queue_seqs(long long *seqs)
 void
 rt_flush(void)
 {
-	long long *seqs;
+	long long *seqs, *generations;
 	size_t i;
 
 	if (queue_len == 0)
 		return;
 	seqs = xcalloc(queue_len, sizeof(*seqs));
-	queue_seqs(seqs);
+	generations = xcalloc(queue_len, sizeof(*generations));
+	queue_seqs(seqs, generations);
 	for (i = 0; i < queue_len; i++) {
+		if (!queue[i].durable)
+			generations[i] = generation_of(queue[i].profile_id);
 		publish(queue[i].profile_id, queue[i].durable, queue[i].type,
-		    queue[i].data, seqs[i]);
+		    queue[i].data, seqs[i], generations[i]);
 		free(queue[i].type);
 	}
 	queue_len = 0;
+	free(generations);
 	free(seqs);
 }
 

@@ -48,6 +48,22 @@ void rt_discard(void);
  */
 int rt_subscriber_count(const char *profile_id);
 
+/*
+ * The name of a profile's channels after their prefix ("u." buffered,
+ * "e." unbuffered): the profile id, or "ID.N" once they were renewed.
+ */
+void rt_channel(const char *profile_id, char *out, size_t size);
+
+/*
+ * Move a profile's streams to channels with a new name, at most once in
+ * 5 minutes per profile; true when it did.  nchan 1.3.6 on Redis now and
+ * then leaves a channel stuck: its streams stay open and get nothing,
+ * while publishing succeeds.  Fresh channel names get fresh channels in
+ * every nginx.  Streams on the old channels get nothing more, so the
+ * profile's tabs reconnect after their next failed stream check.
+ */
+bool rt_renew_channels(const char *profile_id);
+
 /* True when the publisher server and nchan's Redis respond (readiness). */
 bool rt_publisher_ping(void);
 

@@ -83,4 +83,31 @@ for my $bad ('', 'a%20b', 'x' x 33, '%00', 'caf%C3%A9') {
 	is($r->{body}{error}{field}, 'check', 'naming the field');
 }
 
+# Renewing the channels: streams opened before get nothing more, new ones
+# get the events, and a second renewal within 5 minutes is ignored.
+my $old = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 3000,
+    types => ['stream_check']);
+is($ua->{c}->request(POST => '/api/presence/heartbeat?renew=1')->{status}, 204,
+    'a heartbeat asking for new channels is 204');
+is(redis(pubsub => 'INCRBY', "bb:rt:generation:$ua->{id}", 0), ':1', 'the channels moved to generation 1');
+my $new = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 5000,
+    types => ['stream_check']);
+$ua->{c}->request(POST => '/api/presence/heartbeat?check=after-renew');
+my ($renewed) = Bunny::Stream::ws_wait($new);
+is(scalar @$renewed, 1, 'a stream opened after the renewal gets the events');
+is($renewed->[0]{event}{data}{token}, 'after-renew', 'the stream check') if @$renewed;
+($events) = Bunny::Stream::ws_wait($old);
+is(scalar @$events, 0, 'a stream opened before gets nothing more');
+my $resumed = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 5000,
+    types => ['stream_check'], @$renewed ? (last_event_id => $renewed->[0]{id}) : ());
+$ua->{c}->request(POST => '/api/presence/heartbeat?renew=1');
+is(redis(pubsub => 'INCRBY', "bb:rt:generation:$ua->{id}", 0), ':1',
+    'a second renewal within 5 minutes is ignored');
+$ua->{c}->request(POST => '/api/presence/heartbeat?check=again');
+($events) = Bunny::Stream::ws_wait($resumed);
+ok((grep { $_->{event}{data}{token} eq 'again' } @$events), 'a stream resumed on the renewed channel gets the events');
+my $r2 = $ua->{c}->request(POST => '/api/presence/heartbeat?renew=2');
+is($r2->{status}, 422, 'renew other than 1 is refused');
+is($r2->{body}{error}{field}, 'renew', 'naming the field');
+
 done_testing();

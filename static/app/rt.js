@@ -18,9 +18,10 @@
 // now and then leaves one channel stuck on an nginx host.  A tab whose
 // stream has been quiet for QUIET_MS adds a stream check to its next
 // heartbeat, and the server publishes a stream_check event.  Any event
-// within CHECK_WAIT_MS shows the stream works; without one the tab opens
-// a new stream and resyncs.  While checks keep failing, the resync after
-// each one keeps the page current over REST.
+// within CHECK_WAIT_MS shows the stream works.  Without one the tab has
+// the server move this person's streams to new channels, opens a new
+// stream and resyncs.  While checks keep failing, the resync after each
+// one keeps the page current over REST.
 import { emit } from './bus.js';
 import * as session from './session.js';
 import { post } from './api.js';
@@ -189,13 +190,18 @@ function cancelCheck() {
 	checkTimer = null;
 }
 
-function checkFailed() {
+async function checkFailed() {
 	checkTimer = null;
 	if (!running || transport === null)
 		return;
 	checksFailed++;
 	console.warn('bunnybook: the event stream delivered nothing in ' +
 	    CHECK_WAIT_MS / 1000 + ' s (' + checksFailed + ' times); opening a new one');
+	// New channel names first, so that the next stream gets fresh channels
+	// (the server does this at most every 5 minutes per person).
+	await post('/api/presence/heartbeat?renew=1').catch(() => {});
+	if (!running)
+		return;
 	emit('resync', { reason: 'stream check failed' });
 	closeTransport();
 	reconnectNow();
