@@ -382,9 +382,9 @@ rt_defer(const char *profile_id, bool durable, const char *type,
 }
 
 /*
- * Take the next sequence number of every durable event in the queue in
- * one Redis round trip, in queue order.  Leaves -1 everywhere when Redis
- * is unreachable.
+ * Take the next sequence number and the channel generation of every
+ * durable event in the queue in one Redis round trip, in queue order.
+ * Leaves seqs at -1 and generations at 0 when Redis is unreachable.
  */
 static void
 queue_seqs(long long *seqs, long long *generations)
