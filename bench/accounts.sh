@@ -32,13 +32,8 @@ ARGON2_CALLS=40
 die() { printf 'bench/accounts.sh: %s\n' "$*" >&2; exit 1; }
 
 echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+. "$ROOT/bench/stack.sh"
+start_stack
 
 # ---------------------------------------------------------------- accounts
 

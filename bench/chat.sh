@@ -29,24 +29,15 @@ PASSWORD=bench-password-1
 
 die() { printf 'bench/chat.sh: %s\n' "$*" >&2; exit 1; }
 
-[ -d "$ROOT/t/js/node_modules/ws" ] ||
-	(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
+. "$ROOT/bench/stack.sh"
+need_stream_client
 # 1,000 streams need more descriptors than the usual 1,024 per process.
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((USERS + 1024)) ] ||
-	die "open files limit $(ulimit -n) is too low for $USERS streams"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+raise_open_files "$USERS"
+print_machine
 export BUNNYBOOK_CHAT_MESSAGES_PER_SECOND=100000
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=86400
 export BUNNYBOOK_WORKERS=$WORKERS
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+start_stack
 
 psql_run() {
 	psql -h 127.0.0.1 -p "$BB_PG_PORT" -U bunnybook -d bunnybook -Atqc "$1"

@@ -54,15 +54,11 @@ if ! [ "$SAMPLE" -ge 1 ] 2>/dev/null || [ "$SAMPLE" -gt "$CALLS" ]; then
 fi
 
 echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+. "$ROOT/bench/stack.sh"
 # BB_GRAPH_BACKEND picks the launcher's graph backend where it offers a
 # choice, and this benchmark measures the PostgreSQL one.
-BB_LOG_LEVEL=warn BB_GRAPH_BACKEND=postgres "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+export BB_GRAPH_BACKEND=postgres
+start_stack
 
 # The optimization (-O2) and feature macro (_GNU_SOURCE) of the project's
 # default build.

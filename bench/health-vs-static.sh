@@ -15,13 +15,8 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 ROUNDS=${3:-3}
 
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+. "$ROOT/bench/stack.sh"
+start_stack
 
 # rate URL: wrk's requests/s for one round.
 rate() {

@@ -26,17 +26,12 @@ FRIENDS=1000
 die() { printf 'bench/posts.sh: %s\n' "$*" >&2; exit 1; }
 
 echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+. "$ROOT/bench/stack.sh"
 export BUNNYBOOK_POST_WRITES_PER_WINDOW=1000000
 export BUNNYBOOK_COMMENT_WRITES_PER_WINDOW=1000000
 export BUNNYBOOK_LIKE_WRITES_PER_WINDOW=1000000
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=86400
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+start_stack
 
 psql_run() {
 	psql -h 127.0.0.1 -p "$BB_PG_PORT" -U bunnybook -d bunnybook -Atqc "$1"

@@ -25,22 +25,13 @@ WARMUP=$((DURATION / 10 < 60 ? DURATION / 10 : 60))
 
 die() { printf 'bench/soak.sh: %s\n' "$*" >&2; exit 1; }
 
-[ -d "$ROOT/t/js/node_modules/ws" ] ||
-	(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((USERS + 1024)) ] ||
-	die "open files limit $(ulimit -n) is too low for $USERS streams"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-soak.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+. "$ROOT/bench/stack.sh"
+need_stream_client
+raise_open_files "$USERS"
+print_machine
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=$((DURATION + 3600))
 export BUNNYBOOK_WORKERS=$WORKERS
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+start_stack
 
 echo "creating and logging in $USERS people"
 "$ROOT/bench/soak-setup.sh" "$tmp/stack" "$USERS" "$tmp/users.json"

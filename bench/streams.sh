@@ -18,24 +18,15 @@ PASSWORD=bench-password-1
 
 die() { printf 'bench/streams.sh: %s\n' "$*" >&2; exit 1; }
 
-[ -d "$ROOT/t/js/node_modules/ws" ] ||
-	(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
-ulimit -n "$(ulimit -Hn)"
-[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $((COUNT + 1024)) ] ||
-	die "open files limit $(ulimit -n) is too low for $COUNT streams"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "load before: $(uptime)"
-"$ROOT/bunnybook" build
-tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-chmod 755 "$tmp"
-trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
+. "$ROOT/bench/stack.sh"
+need_stream_client
+raise_open_files "$COUNT"
+print_machine
 export BUNNYBOOK_STREAMS_PER_PROFILE=$COUNT
 # Each stream is one nginx connection; the stack allows 4,096 per worker.
 export BB_NGINX_CONNECTIONS=$((COUNT + 1024))
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=86400
-BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-# shellcheck disable=SC1091
-. "$tmp/stack/stack.env"
+start_stack
 
 curl -fsS -o /dev/null -H 'Content-Type: application/json' \
 	--data "{\"username\":\"fanout\",\"email\":\"fanout@example.com\",\"password\":\"$PASSWORD\"}" \
