@@ -39,28 +39,32 @@ is($unknown->{status}, 401, 'unknown e-mail is 401');
 is($wrong->{status}, 401, 'wrong password is 401');
 is($unknown->{content}, $wrong->{content}, 'both answers have the same body');
 
-# Equal timing: compare medians of several tries.
+# Equal timing: compare the fastest of several tries, since other load
+# on the machine only ever adds time.
 my $address_key = 'bb:loginfail:address:127.0.0.1';
 my $account_key = 'bb:loginfail:account:' . substr(sha256_hex(lc $u->{email}), 0, 40);
+my $nobody_key = 'bb:loginfail:account:' . substr(sha256_hex("nobody-$$\@example.com"), 0, 40);
 sub timed {
 	my ($body) = @_;
-	redis(pubsub => 'DEL', $account_key, $address_key);
+	redis(pubsub => 'DEL', $account_key, $nobody_key, $address_key);
 	my $t0 = time;
 	my $x = api(POST => '/api/login', $body);
 	return (time - $t0, $x->{status});
 }
 my (@tu, @tw);
-for (1 .. 7) {
+for (1 .. 9) {
 	my ($t1, $s1) = timed({ email => "nobody-$$\@example.com", password => 'whatever-123' });
 	my ($t2, $s2) = timed({ email => $u->{email}, password => 'wrong-password' });
+	is("$s1 $s2", '401 401', 'both timed logins are 401') unless $s1 == 401 && $s2 == 401;
 	push @tu, $t1;
 	push @tw, $t2;
 }
-my ($mu) = (sort { $a <=> $b } @tu)[3];
-my ($mw) = (sort { $a <=> $b } @tw)[3];
-my $ratio = $mu / $mw;
-diag(sprintf 'median unknown %.1f ms, wrong password %.1f ms', 1000 * $mu, 1000 * $mw);
-ok($ratio > 0.5 && $ratio < 2.0, sprintf('timing medians agree (ratio %.2f)', $ratio));
+my @su = sort { $a <=> $b } @tu;
+my @sw = sort { $a <=> $b } @tw;
+my $ratio = $su[0] / $sw[0];
+diag(sprintf 'unknown: fastest %.1f ms, median %.1f ms; wrong password: fastest %.1f ms, median %.1f ms',
+    1000 * $su[0], 1000 * $su[4], 1000 * $sw[0], 1000 * $sw[4]);
+ok($ratio > 0.5 && $ratio < 2.0, sprintf('fastest times agree (ratio %.2f)', $ratio));
 
 # Throttling per account, reset by success.
 redis(pubsub => 'DEL', $account_key, $address_key);
