@@ -33,7 +33,7 @@ struct pair {
 	char other[37];
 };
 
-/* db.c counts queries and errors for the server's /metrics; not here. */
+/* Does nothing: db.c counts queries for the server's /metrics, absent here. */
 void
 metrics_count(enum metrics_counter counter)
 {

@@ -7,12 +7,12 @@ need_stream_client() {
 		(cd "$ROOT/t/js" && npm ci --no-audit --no-fund --silent)
 }
 
-# raise_open_files STREAMS: raise the open files limit to the hard limit,
-# and stop when it is too low for STREAMS streams and the stack's own.
+# raise_open_files STREAMS: raise the open files limit to the hard limit.
+# Stop when that is too low for STREAMS streams plus the stack's own.
 raise_open_files() {
 	ulimit -n "$(ulimit -Hn)"
 	[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge $(($1 + 1024)) ] ||
-		die "open files limit $(ulimit -n) is too low for $1 streams"
+		die "open files limit $(ulimit -n) is too low for $1 streams; raise the hard limit (ulimit -Hn)"
 }
 
 # Print the machine's cores and memory, and its load before the run.
@@ -21,9 +21,9 @@ print_machine() {
 	echo "load before: $(uptime)"
 }
 
-# Build, start a stack on free ports in a new temporary directory $tmp,
-# and read its stack.env.  The stack is stopped and $tmp removed when the
-# script exits.  Settings for the stack are exported before the call.
+# Build, start a stack on free ports in a new temporary directory $tmp and
+# read its stack.env.  The exit trap stops it and removes $tmp.  Export the
+# stack's settings before the call.
 start_stack() {
 	"$ROOT/bunnybook" build
 	tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)

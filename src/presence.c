@@ -242,12 +242,10 @@ check_token_valid(const char *token)
 }
 
 /*
- * With ?check=TOKEN the heartbeat also publishes a stream_check event
- * carrying the token to the caller's buffered channel.  A tab sends one
- * when its stream has been quiet: without the event the stream is open
- * but no longer delivers.  The tab then sends ?renew=1, which moves the
- * caller's streams to new channels (rt_renew_channels), and opens another
- * stream.
+ * Records the caller as online.  With ?check=TOKEN it also publishes a
+ * stream_check event with the token to the caller's buffered channel, and
+ * with ?renew=1 it moves the caller's streams to new channels first
+ * (rt_renew_channels).  A tab whose stream misses its check sends renew.
  */
 void
 presence_heartbeat(struct request *req)
@@ -260,12 +258,12 @@ presence_heartbeat(struct request *req)
 		return;
 	if (*check != '\0' && !check_token_valid(check)) {
 		http_error(req, 422, "ValidationFailed", "check",
-		    "check must be 1 to 32 letters, digits, '-' or '_'");
+		    "invalid check: use 1 to 32 letters, digits, '-' or '_'");
 		return;
 	}
 	if (*renew != '\0' && strcmp(renew, "1") != 0) {
 		http_error(req, 422, "ValidationFailed", "renew",
-		    "renew must be 1 when present");
+		    "invalid renew: it must be 1, or absent");
 		return;
 	}
 	presence_seen(req->profile_id);

@@ -35,7 +35,8 @@ realtime_subscribe(struct request *req)
 	 * close, so the count can stay too low.  An unknown count (-1) lets
 	 * the stream through.  It is not known whether an nginx that crashes
 	 * leaves counts too high, which would refuse streams until corrected. */
-	streams = rt_subscriber_count(req->profile_id);
+	rt_channel(req->profile_id, channel, sizeof(channel));
+	streams = rt_subscriber_count(channel);
 	if (streams >= worker_config()->streams_per_profile) {
 		log_info("profile %s has %d streams open; refusing another",
 		    req->profile_id, streams);
@@ -45,7 +46,6 @@ realtime_subscribe(struct request *req)
 		    streams);
 		return;
 	}
-	rt_channel(req->profile_id, channel, sizeof(channel));
 	buf_init(&target);
 	buf_addf(&target, "/internal/rt/%s", channel);
 	if (query != NULL && *query != '\0')

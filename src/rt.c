@@ -150,17 +150,16 @@ keep_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 int
-rt_subscriber_count(const char *profile_id)
+rt_subscriber_count(const char *channel)
 {
 	struct curl_slist *headers = NULL;
 	struct json_object *info, *count;
 	struct buf body;
-	char channel[64], path[80];
+	char path[80];
 	int status, n = -1;
 
 	if (handle() == NULL)
 		return -1;
-	rt_channel(profile_id, channel, sizeof(channel));
 	buf_init(&body);
 	headers = curl_slist_append(headers, "Accept: application/json");
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
@@ -209,25 +208,29 @@ rt_publisher_ping(void)
 }
 
 /*
- * Increments the sequence number of each key bb:seq:ID in KEYS and returns
- * it followed by the profile's channel generation (bb:rt:generation:ID,
- * 0 when unset).  A missing sequence key (a new profile, or nchan's Redis
- * lost its data) starts at the Redis clock in microseconds.  So numbers
- * never go back, and a loss shows to clients as a gap, unless a profile
- * got over a million events a second.
+ * For each key bb:seq:ID in KEYS, returns the profile's next sequence
+ * number (incremented when ARGV[i] is "1", for a durable event; 0
+ * otherwise) and its channel generation (bb:rt:generation:ID, 0 when
+ * unset).  A missing sequence key (a new profile, or nchan's Redis lost
+ * its data) starts at the Redis clock in microseconds.  So numbers never
+ * go back, and a loss shows to clients as a gap, unless a profile got
+ * over a million events a second.
  */
 static const char seq_script[] =
-    "local r = {} for i, k in ipairs(KEYS) do"
-    " local v = redis.call('INCR', k) if v == 1 then"
+    "local r = {} for i, k in ipairs(KEYS) do local v = 0"
+    " if ARGV[i] == '1' then v = redis.call('INCR', k) if v == 1 then"
     " local t = redis.call('TIME')"
     " redis.call('SET', k, t[1] .. string.format('%06d', tonumber(t[2])))"
-    " v = redis.call('INCR', k) end r[2 * i - 1] = v"
+    " v = redis.call('INCR', k) end end r[2 * i - 1] = v"
     " r[2 * i] = tonumber(redis.call('GET', 'bb:rt:generation:' .."
     " string.sub(k, 8)) or '0') end return r";
 
+/* How often a profile's channels may be renewed, in seconds. */
+#define RENEW_INTERVAL_S "300"
+
 /*
- * The profile's channel name: its id, followed by ".N" once its channels
- * were renewed N times (rt_renew_channels).
+ * Writes the profile's channel name: its id, followed by ".N" once its
+ * channels were renewed N times (rt_renew_channels).
  */
 static void
 channel_name(char *out, size_t size, const char *profile_id,
@@ -239,7 +242,7 @@ channel_name(char *out, size_t size, const char *profile_id,
 		snprintf(out, size, "%s", profile_id);
 }
 
-/* The profile's channel generation; 0 when unset or Redis is unreachable. */
+/* Returns the profile's channel generation: 0 when unset or unreachable. */
 static long long
 generation_of(const char *profile_id)
 {
@@ -267,7 +270,7 @@ bool
 rt_renew_channels(const char *profile_id)
 {
 	char guard[80], key[80];
-	const char *set[] = { "SET", guard, "1", "NX", "EX", "300" };
+	const char *set[] = { "SET", guard, "1", "NX", "EX", RENEW_INTERVAL_S };
 	const char *incr[] = { "INCR", key };
 	redisReply *r;
 	bool renewed;
@@ -280,31 +283,38 @@ rt_renew_channels(const char *profile_id)
 		freeReplyObject(r);
 	if (!renewed)
 		return false;
+
 	r = kv_commandv(KV_PUBSUB, 2, incr);
 	renewed = r != NULL && r->type == REDIS_REPLY_INTEGER;
 	if (renewed)
-		log_warn("profile %s: its stream delivered nothing; moved its "
-			 "channels to generation %lld", profile_id, r->integer);
+		log_warn("profile %s reported a stream that received nothing; "
+			 "its channels move to generation %lld (restart nginx "
+			 "if this repeats)", profile_id, r->integer);
+	else
+		log_warn("profile %s: renewing its channels failed: Redis "
+			 "INCR %s returned no integer", profile_id, key);
 	if (r != NULL)
 		freeReplyObject(r);
 	return renewed;
 }
 
 /*
- * The profile's next sequence number and channel generation; the sequence
- * number is -1 when Redis is unreachable.
+ * Returns the profile's next sequence number for a durable event (0 for
+ * another) and stores its channel generation.  The sequence number is -1
+ * when Redis is unreachable.
  */
 static long long
-next_seq(const char *profile_id, long long *generation)
+next_seq(const char *profile_id, bool durable, long long *generation)
 {
 	char key[64];
-	const char *argv[] = { "EVAL", seq_script, "1", key };
+	const char *argv[] = { "EVAL", seq_script, "1", key,
+		durable ? "1" : "0" };
 	redisReply *r;
 	long long seq = -1;
 
 	*generation = 0;
 	snprintf(key, sizeof(key), "bb:seq:%s", profile_id);
-	r = kv_commandv(KV_PUBSUB, 4, argv);
+	r = kv_commandv(KV_PUBSUB, 5, argv);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
 	    r->element[0]->type == REDIS_REPLY_INTEGER &&
 	    r->element[1]->type == REDIS_REPLY_INTEGER) {
@@ -355,12 +365,9 @@ int
 rt_publish(const char *profile_id, bool durable, const char *type,
     struct json_object *data)
 {
-	long long seq = 0, generation;
+	long long generation;
+	long long seq = next_seq(profile_id, durable, &generation);
 
-	if (durable)
-		seq = next_seq(profile_id, &generation);
-	else
-		generation = generation_of(profile_id);
 	return publish(profile_id, durable, type, data, seq, generation);
 }
 
@@ -382,44 +389,40 @@ rt_defer(const char *profile_id, bool durable, const char *type,
 }
 
 /*
- * Take the next sequence number and the channel generation of every
- * durable event in the queue in one Redis round trip, in queue order.
+ * Takes the sequence number (durable events) and the channel generation
+ * of every event in the queue in one Redis round trip, in queue order.
  * Leaves seqs at -1 and generations at 0 when Redis is unreachable.
  */
 static void
 queue_seqs(long long *seqs, long long *generations)
 {
-	const char **argv = xcalloc(queue_len + 3, sizeof(*argv));
-	char (*keys)[64] = xcalloc(queue_len + 1, sizeof(*keys));
+	const char **argv = xcalloc(2 * queue_len + 3, sizeof(*argv));
+	char (*keys)[64] = xcalloc(queue_len, sizeof(*keys));
 	char count[24];
 	redisReply *r;
-	size_t i, n = 0, k = 0;
+	size_t i;
 
-	for (i = 0; i < queue_len; i++) {
-		seqs[i] = -1;
-		generations[i] = 0;
-		if (queue[i].durable)
-			snprintf(keys[n++], sizeof(keys[0]), "bb:seq:%s",
-			    queue[i].profile_id);
-	}
-	snprintf(count, sizeof(count), "%zu", n);
+	snprintf(count, sizeof(count), "%zu", queue_len);
 	argv[0] = "EVAL";
 	argv[1] = seq_script;
 	argv[2] = count;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < queue_len; i++) {
+		seqs[i] = -1;
+		generations[i] = 0;
+		snprintf(keys[i], sizeof(keys[0]), "bb:seq:%s",
+		    queue[i].profile_id);
 		argv[3 + i] = keys[i];
-	r = n > 0 ? kv_commandv_many(KV_PUBSUB, (int)n + 3, argv) : NULL;
+		argv[3 + queue_len + i] = queue[i].durable ? "1" : "0";
+	}
+	r = kv_commandv_many(KV_PUBSUB, (int)(2 * queue_len) + 3, argv);
 	if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
-	    r->elements == 2 * n) {
+	    r->elements == 2 * queue_len) {
 		for (i = 0; i < queue_len; i++) {
-			if (!queue[i].durable)
+			if (r->element[2 * i]->type != REDIS_REPLY_INTEGER ||
+			    r->element[2 * i + 1]->type != REDIS_REPLY_INTEGER)
 				continue;
-			if (r->element[k]->type == REDIS_REPLY_INTEGER &&
-			    r->element[k + 1]->type == REDIS_REPLY_INTEGER) {
-				seqs[i] = r->element[k]->integer;
-				generations[i] = r->element[k + 1]->integer;
-			}
-			k += 2;
+			seqs[i] = r->element[2 * i]->integer;
+			generations[i] = r->element[2 * i + 1]->integer;
 		}
 	}
 	if (r != NULL)
@@ -440,8 +443,6 @@ rt_flush(void)
 	generations = xcalloc(queue_len, sizeof(*generations));
 	queue_seqs(seqs, generations);
 	for (i = 0; i < queue_len; i++) {
-		if (!queue[i].durable)
-			generations[i] = generation_of(queue[i].profile_id);
 		publish(queue[i].profile_id, queue[i].durable, queue[i].type,
 		    queue[i].data, seqs[i], generations[i]);
 		free(queue[i].type);

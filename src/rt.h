@@ -43,24 +43,24 @@ void rt_flush(void);
 void rt_discard(void);
 
 /*
- * Number of open streams of a profile on every nginx sharing nchan's
- * Redis, or -1 when nchan could not tell.
+ * Number of open streams on a profile's channels (named by rt_channel) on
+ * every nginx sharing nchan's Redis, or -1 when nchan could not tell.
  */
-int rt_subscriber_count(const char *profile_id);
+int rt_subscriber_count(const char *channel);
 
 /*
- * The name of a profile's channels after their prefix ("u." buffered,
- * "e." unbuffered): the profile id, or "ID.N" once they were renewed.
+ * Writes the name of a profile's channels without their prefix ("u."
+ * buffered, "e." unbuffered): the profile id, or "ID.N" once renewed.
  */
 void rt_channel(const char *profile_id, char *out, size_t size);
 
 /*
- * Move a profile's streams to channels with a new name, at most once in
- * 5 minutes per profile; true when it did.  nchan 1.3.6 on Redis now and
- * then leaves a channel stuck: its streams stay open and get nothing,
- * while publishing succeeds.  Fresh channel names get fresh channels in
- * every nginx.  Streams on the old channels get nothing more, so the
- * profile's tabs reconnect after their next failed stream check.
+ * Moves a profile's streams to channels with a new name, at most once in
+ * 5 minutes per profile (a Redis key with that expiry).  Returns true when
+ * it did.  It exists because nchan 1.3.6 on Redis sometimes leaves a
+ * channel stuck, so its streams receive nothing while publishing succeeds.
+ * New names give new channels in every nginx.  The tabs still on the old
+ * channels reconnect after their next failed stream check.
  */
 bool rt_renew_channels(const char *profile_id);
 

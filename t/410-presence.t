@@ -79,7 +79,7 @@ ok(@checks && $checks[0]{event}{seq}, 'as a durable event with seq');
 for my $bad ('', 'a%20b', 'x' x 33, '%00', 'caf%C3%A9') {
 	my $r = $ua->{c}->request(POST => "/api/presence/heartbeat?check=$bad");
 	next if $bad eq '' && $r->{status} == 204;
-	is($r->{status}, 422, "check '$bad' is refused");
+	is($r->{status}, 422, "check '$bad' is rejected");
 	is($r->{body}{error}{field}, 'check', 'naming the field');
 }
 
@@ -106,8 +106,14 @@ is(redis(pubsub => 'INCRBY', "bb:rt:generation:$ua->{id}", 0), ':1',
 $ua->{c}->request(POST => '/api/presence/heartbeat?check=again');
 ($events) = Bunny::Stream::ws_wait($resumed);
 ok((grep { $_->{event}{data}{token} eq 'again' } @$events), 'a stream resumed on the renewed channel gets the events');
+my $chat = $ub->{c}->request(GET => path($ub) . '/private_chats')->{body}[0]{chatGroupId};
+my $typing = Bunny::Stream::ws_start(token => $ua->{c}->token, count => 1, timeout => 5000,
+    types => ['is_typing']);
+is($ub->{c}->request(POST => "/api/chat/$chat/typing")->{status}, 204, 'B types in the private chat');
+($events) = Bunny::Stream::ws_wait($typing);
+is(scalar @$events, 1, 'typing reaches the renewed stream');
 my $r2 = $ua->{c}->request(POST => '/api/presence/heartbeat?renew=2');
-is($r2->{status}, 422, 'renew other than 1 is refused');
+is($r2->{status}, 422, 'renew=2 is rejected');
 is($r2->{body}{error}{field}, 'renew', 'naming the field');
 
 done_testing();

@@ -172,8 +172,8 @@ function onOpen() {
 	heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS);
 }
 
-// Keeps this person online, with a stream check when the stream has been
-// quiet.
+// Sends the heartbeat that keeps this person online, with a stream check
+// when the stream has been quiet.
 function heartbeat() {
 	let path = '/api/presence/heartbeat';
 	if (checkTimer === null && Date.now() - lastEventAt >= QUIET_MS) {
@@ -181,7 +181,7 @@ function heartbeat() {
 		path += '?check=' + token;
 		checkTimer = setTimeout(checkFailed, CHECK_WAIT_MS);
 	}
-	// A failed heartbeat is no sign of a broken stream.
+	// The stream may be fine when the request fails, so the check is dropped.
 	post(path).catch(cancelCheck);
 }
 
@@ -195,10 +195,10 @@ async function checkFailed() {
 	if (!running || transport === null)
 		return;
 	checksFailed++;
-	console.warn('bunnybook: the event stream delivered nothing in ' +
-	    CHECK_WAIT_MS / 1000 + ' s (' + checksFailed + ' times); opening a new one');
-	// New channel names first, so that the next stream gets fresh channels
-	// (the server does this at most every 5 minutes per person).
+	console.warn('bunnybook: stream check failed: no event within ' +
+	    CHECK_WAIT_MS / 1000 + ' s (' + checksFailed + ' in a row); requesting new channels and reconnecting');
+	// Renew first, so that the next stream opens on the new channels.  The
+	// server renews at most once in 5 minutes per person.
 	await post('/api/presence/heartbeat?renew=1').catch(() => {});
 	if (!running)
 		return;
