@@ -188,7 +188,7 @@ fail:
 /* Query one page of comments and reply with it; 0 or -1. */
 static int
 comments_page(struct request *req, const char *post_id,
-    const struct keyset *cursor, int limit, const char *key, bool filler)
+    const struct keyset *cursor, int limit, struct pagecache *pc)
 {
 	char limit_text[16];
 	const char *params[5] = { post_id,
@@ -206,7 +206,7 @@ comments_page(struct request *req, const char *post_id,
 	for (i = 0; i < PQntuples(res); i++)
 		json_object_array_add(list, comment_json(res, i));
 	PQclear(res);
-	pagecache_reply_and_put(req, key, list, POSTS_CACHE_TTL_S, filler);
+	pagecache_reply_and_put(req, pc, list, POSTS_CACHE_TTL_S);
 	return 0;
 }
 
@@ -217,9 +217,9 @@ comments_list(struct request *req)
 	const char *scopes[2] = { NULL, req->profile_id };
 	struct post_access post;
 	struct keyset cursor;
-	struct buf key, hit, rest;
+	struct pagecache pc;
+	struct buf rest;
 	char scope[48];
-	bool filler;
 	int limit;
 
 	if (social_keyset_or_reply(req, &cursor) == -1 ||
@@ -227,26 +227,19 @@ comments_list(struct request *req)
 		COMMENTS_LIMIT_MAX, &limit) == -1)
 		return;
 
-	buf_init(&key);
-	buf_init(&hit);
 	buf_init(&rest);
 	snprintf(scope, sizeof(scope), "post:%s", id);
 	scopes[0] = scope;
 	buf_addf(&rest, "%s:%d:%s:%s",
 	    req->profile_id[0] != '\0' ? req->profile_id : "anon", limit,
 	    cursor.time, cursor.id);
-	pagecache_key(&key, "comments", scopes,
-	    req->profile_id[0] != '\0' ? 2 : 1, rest.data);
-	if (pagecache_get(key.data, &hit, &filler))
-		pagecache_reply_hit(req, &hit);
-	else if (visibility_readable_or_reply(req, id, "id", &post) == -1)
-		pagecache_abandon(key.data, filler);
-	else if (comments_page(req, id, &cursor, limit, key.data, filler)) {
-		pagecache_abandon(key.data, filler);
+	if (pagecache_open(&pc, "comments", scopes,
+		req->profile_id[0] != '\0' ? 2 : 1, rest.data))
+		pagecache_reply_hit(req, &pc);
+	else if (visibility_readable_or_reply(req, id, "id", &post) == 0 &&
+	    comments_page(req, id, &cursor, limit, &pc) == -1)
 		http_internal_error(req);
-	}
-	buf_free(&key);
-	buf_free(&hit);
+	pagecache_close(&pc);
 	buf_free(&rest);
 }
 

@@ -1,6 +1,9 @@
 /*
- * Generation-keyed, single-flight cache entries over kv.h.  The callers
+ * Generation-checked, single-flight cache entries over kv.h.  The callers
  * choose which responses are cached, under which scopes and for how long.
+ *
+ * An entry is "GENERATIONS\nTEXT": the generations of its scopes when its
+ * computation started, comma-separated, then the response text.
  */
 #include "pagecache.h"
 
@@ -10,44 +13,82 @@
 
 #include "cache.h"
 #include "kv.h"
+#include "metrics.h"
 
-/* Must match the prefix cache.c gives generation keys. */
-#define LOCK_PREFIX	  "bb:lock:"
-#define LOCK_TTL_MS	  "2000"
-#define POLL_MS		  10
+#define LOCK_PREFIX "bb:lock:"
+#define LOCK_TTL_MS "2000"
+#define POLL_MS     10
 
-void
-pagecache_key(struct buf *key, const char *kind, const char *const *scopes,
-    int nscopes, const char *rest)
+/* Tell whether entry starts with generations and a newline. */
+static bool
+computed_under(const redisReply *entry, const struct buf *generations)
 {
-	const char *argv[1 + PAGECACHE_MAX_SCOPES];
+	return entry->type == REDIS_REPLY_STRING &&
+	    entry->len > generations->len &&
+	    memcmp(entry->str, generations->data, generations->len) == 0 &&
+	    entry->str[generations->len] == '\n';
+}
+
+/*
+ * Read the scopes' generations and the entry in one MGET.  Returns true
+ * when the entry was computed under the generations read, and appends its
+ * text to pc->hit.  pc->generations holds the ones read either way ("0"
+ * for each when the cache Redis is unreachable).
+ */
+static bool
+lookup(struct pagecache *pc)
+{
+	const char *argv[2 + PAGECACHE_MAX_SCOPES];
 	struct buf names[PAGECACHE_MAX_SCOPES];
+	const redisReply *entry = NULL;
 	redisReply *r;
+	bool hit = false;
 	int i;
 
 	argv[0] = "MGET";
-	for (i = 0; i < nscopes && i < PAGECACHE_MAX_SCOPES; i++) {
+	for (i = 0; i < pc->nscopes; i++) {
 		buf_init(&names[i]);
-		buf_addf(&names[i], CACHE_GENERATION_PREFIX "%s", scopes[i]);
+		buf_addf(&names[i], CACHE_GENERATION_PREFIX "%s",
+		    pc->scopes[i]);
 		argv[i + 1] = names[i].data;
 	}
-	nscopes = i;
-	r = kv_commandv(KV_CACHE, nscopes + 1, argv);
+	argv[pc->nscopes + 1] = pc->key.data;
+	r = kv_commandv(KV_CACHE, pc->nscopes + 2, argv);
+	if (r != NULL && (r->type != REDIS_REPLY_ARRAY ||
+		r->elements != (size_t)pc->nscopes + 1)) {
+		freeReplyObject(r);
+		r = NULL;
+	}
 
-	buf_addf(key, "bb:c:%s", kind);
-	for (i = 0; i < nscopes; i++) {
-		const char *gen = "0";
+	buf_reset(&pc->generations);
+	for (i = 0; i < pc->nscopes; i++) {
+		const redisReply *gen = r != NULL ? r->element[i] : NULL;
+		bool known = gen != NULL && gen->type == REDIS_REPLY_STRING;
 
-		if (r != NULL && r->type == REDIS_REPLY_ARRAY &&
-		    (size_t)i < r->elements &&
-		    r->element[i]->type == REDIS_REPLY_STRING)
-			gen = r->element[i]->str;
-		buf_addf(key, ":%s=%s", scopes[i], gen);
+		buf_addf(&pc->generations, "%s%s", i > 0 ? "," : "",
+		    known ? gen->str : "0");
 		buf_free(&names[i]);
 	}
-	buf_addf(key, ":%s", rest);
+	if (r != NULL)
+		entry = r->element[pc->nscopes];
+	if (entry != NULL && computed_under(entry, &pc->generations)) {
+		size_t skip = pc->generations.len + 1;
+
+		buf_reset(&pc->hit);
+		buf_add(&pc->hit, entry->str + skip, entry->len - skip);
+		hit = true;
+	}
 	if (r != NULL)
 		freeReplyObject(r);
+	metrics_count(hit ? METRICS_CACHE_HITS : METRICS_CACHE_MISSES);
+	return hit;
+}
+
+/* The fill lock's name: the key with the generations being computed. */
+static void
+lock_name(const struct pagecache *pc, struct buf *name)
+{
+	buf_addf(name, LOCK_PREFIX "%s:%s", pc->key.data, pc->generations.data);
 }
 
 /*
@@ -55,7 +96,7 @@ pagecache_key(struct buf *key, const char *kind, const char *const *scopes,
  * the cache Redis is unreachable.
  */
 static int
-take_lock(const char *key)
+take_lock(const struct pagecache *pc)
 {
 	struct buf lock;
 	const char *argv[] = { "SET", NULL, "1", "NX", "PX", LOCK_TTL_MS };
@@ -63,7 +104,7 @@ take_lock(const char *key)
 	int outcome;
 
 	buf_init(&lock);
-	buf_addf(&lock, LOCK_PREFIX "%s", key);
+	lock_name(pc, &lock);
 	argv[1] = lock.data;
 	r = kv_commandv(KV_CACHE, 6, argv);
 	if (r == NULL)
@@ -77,14 +118,17 @@ take_lock(const char *key)
 }
 
 static void
-release_lock(const char *key)
+release_lock(struct pagecache *pc)
 {
 	struct buf lock;
 	const char *argv[] = { "DEL", NULL };
 	redisReply *r;
 
+	if (!pc->filler)
+		return;
+	pc->filler = false;
 	buf_init(&lock);
-	buf_addf(&lock, LOCK_PREFIX "%s", key);
+	lock_name(pc, &lock);
 	argv[1] = lock.data;
 	r = kv_commandv(KV_CACHE, 2, argv);
 	if (r != NULL)
@@ -101,63 +145,76 @@ sleep_ms(int ms)
 }
 
 bool
-pagecache_get(const char *key, struct buf *out, bool *filler)
+pagecache_open(struct pagecache *pc, const char *kind,
+    const char *const *scopes, int nscopes, const char *rest)
 {
-	int waited, lock;
+	int i, waited, lock;
 
-	*filler = false;
-	if (cache_get(key, out))
+	pc->nscopes =
+	    nscopes < PAGECACHE_MAX_SCOPES ? nscopes : PAGECACHE_MAX_SCOPES;
+	buf_init(&pc->key);
+	buf_init(&pc->generations);
+	buf_init(&pc->hit);
+	pc->filler = false;
+	buf_addf(&pc->key, "bb:c:%s", kind);
+	for (i = 0; i < pc->nscopes; i++) {
+		pc->scopes[i] = scopes[i];
+		buf_addf(&pc->key, ":%s", scopes[i]);
+	}
+	buf_addf(&pc->key, ":%s", rest);
+
+	if (lookup(pc))
 		return true;
-	lock = take_lock(key);
+	lock = take_lock(pc);
 	if (lock != 0) {
-		*filler = lock == 1;
+		pc->filler = lock == 1;
 		return false;
 	}
-	/* Another worker is filling the key: wait for its value. */
+	/* Another worker is filling the entry: wait for its value. */
 	for (waited = 0; waited < PAGECACHE_WAIT_MS; waited += POLL_MS) {
 		sleep_ms(POLL_MS);
-		if (cache_get(key, out))
+		if (lookup(pc))
 			return true;
 	}
 	return false;
 }
 
 void
-pagecache_put(const char *key, const char *value, size_t len, int ttl_s,
-    bool filler)
+pagecache_reply_hit(struct request *req, const struct pagecache *pc)
 {
-	cache_set(key, value, len, ttl_s);
-	if (filler)
-		release_lock(key);
+	http_reply_body(req, 200, "application/json", pc->hit.data,
+	    pc->hit.len);
+}
+
+void
+pagecache_reply_and_put(struct request *req, struct pagecache *pc,
+    struct json_object *value, int ttl_s)
+{
+	struct buf entry;
+	size_t len;
+	const char *text = json_object_to_json_string_length(value,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	buf_init(&entry);
+	buf_addf(&entry, "%s\n", pc->generations.data);
+	buf_add(&entry, text, len);
+	cache_set(pc->key.data, entry.data, entry.len, ttl_s);
+	buf_free(&entry);
+	release_lock(pc);
+	http_reply_json(req, 200, value);
+}
+
+void
+pagecache_close(struct pagecache *pc)
+{
+	release_lock(pc);
+	buf_free(&pc->key);
+	buf_free(&pc->generations);
+	buf_free(&pc->hit);
 }
 
 void
 pagecache_bump(const char *scope)
 {
 	cache_bump(scope);
-}
-
-void
-pagecache_abandon(const char *key, bool filler)
-{
-	if (filler)
-		release_lock(key);
-}
-
-void
-pagecache_reply_hit(struct request *req, const struct buf *hit)
-{
-	http_reply_body(req, 200, "application/json", hit->data, hit->len);
-}
-
-void
-pagecache_reply_and_put(struct request *req, const char *key,
-    struct json_object *value, int ttl_s, bool filler)
-{
-	size_t len;
-	const char *text = json_object_to_json_string_length(value,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-
-	pagecache_put(key, text, len, ttl_s, filler);
-	http_reply_json(req, 200, value);
 }

@@ -2,13 +2,16 @@
  * Cached responses about posts (a post, a wall page, a comment page) in
  * the cache Redis, with two properties cache.h alone does not give:
  *
- * - Keys name several generations (the wall's, the post's, the viewer's)
- *   read in one MGET, so any write that bumps one of them makes the
- *   response unreachable at once, and a reader that raced the write stores
- *   its response under a generation that no reader uses any more.
- * - Single flight: when a key is missing, one worker takes a short lock
- *   and recomputes it while the others wait up to PAGECACHE_WAIT_MS for
- *   its value before they read PostgreSQL themselves.
+ * - An entry is valid only for the generations of its scopes (the wall's,
+ *   the post's, the viewer's) it was computed under.  It stores them in
+ *   front of the response text, and a lookup reads the current ones and
+ *   the entry in one MGET, so it costs one round trip.  Any write that
+ *   bumps one of them makes the entry a miss at once, and a reader that
+ *   raced the write stores its response with a generation no reader
+ *   accepts any more.
+ * - Single flight: on a miss, one worker takes a short lock and recomputes
+ *   the entry while the others wait up to PAGECACHE_WAIT_MS for its value
+ *   before they read PostgreSQL themselves.
  *
  * A cache Redis that is down is a miss every time; callers then reply
  * from PostgreSQL.
@@ -25,37 +28,39 @@
 #define PAGECACHE_MAX_SCOPES 4
 #define PAGECACHE_WAIT_MS    150
 
+struct pagecache {
+	const char *scopes[PAGECACHE_MAX_SCOPES];
+	int nscopes;
+	struct buf key;         /* "bb:c:KIND:SCOPE:...:REST" */
+	struct buf generations; /* "G1,G2" as last read */
+	struct buf hit;         /* the cached JSON text after a hit */
+	bool filler;            /* this worker holds the fill lock */
+};
+
 /*
- * Append "bb:c:KIND:SCOPE=GEN:...:REST" to key, where each scope is a
- * generation name such as "wall:UUID", "post:UUID" or a profile id (the
- * generation friends.c bumps on every friendship change).
+ * Look up the response KIND about scopes (generation names such as
+ * "wall:UUID", "post:UUID" or a profile id, the generation friends.c bumps
+ * on every friendship change; borrowed until pagecache_close()) whose
+ * other parameters are rest.  Returns true on a hit, with the text in
+ * pc->hit.  On a miss, pc->filler is true when this worker holds the fill
+ * lock; either way the caller computes the response and passes it to
+ * pagecache_reply_and_put(), or gives up and calls pagecache_close().
  */
-void pagecache_key(struct buf *key, const char *kind,
+bool pagecache_open(struct pagecache *pc, const char *kind,
     const char *const *scopes, int nscopes, const char *rest);
 
-/*
- * Look key up.  On a hit, appends the value to out and returns true.  On
- * a miss returns false with *filler true when this worker holds the fill
- * lock and must pass it to pagecache_put().
- */
-bool pagecache_get(const char *key, struct buf *out, bool *filler);
-
-/* Store value under key for ttl_s seconds and release the fill lock. */
-void pagecache_put(const char *key, const char *value, size_t len,
-    int ttl_s, bool filler);
-
-/* Release the fill lock after a computation that stored nothing. */
-void pagecache_abandon(const char *key, bool filler);
-
-/* Reply 200 with the cached JSON text hit. */
-void pagecache_reply_hit(struct request *req, const struct buf *hit);
+/* Reply 200 with the cached JSON text of a hit. */
+void pagecache_reply_hit(struct request *req, const struct pagecache *pc);
 
 /*
- * Reply 200 with value (ownership taken) and store its text under key for
- * ttl_s seconds, releasing the fill lock.
+ * Reply 200 with value (ownership taken) and store its text for ttl_s
+ * seconds, releasing the fill lock.
  */
-void pagecache_reply_and_put(struct request *req, const char *key,
-    struct json_object *value, int ttl_s, bool filler);
+void pagecache_reply_and_put(struct request *req, struct pagecache *pc,
+    struct json_object *value, int ttl_s);
+
+/* Release the fill lock if still held and free pc. */
+void pagecache_close(struct pagecache *pc);
 
 /* Make every response naming scope stale; call after the write commits. */
 void pagecache_bump(const char *scope);

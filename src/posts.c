@@ -239,20 +239,22 @@ fail:
 	http_internal_error(req);
 }
 
-/* Build the cache key of a response about scope for this viewer. */
-static void
-viewer_key(const struct request *req, struct buf *key, const char *kind,
-    const char *scope, const char *rest)
+/* Look up the cached response about scope for this viewer. */
+static bool
+viewer_open(const struct request *req, struct pagecache *pc,
+    const char *kind, const char *scope, const char *rest)
 {
 	const char *scopes[2] = { scope, req->profile_id };
 	struct buf tail;
+	bool hit;
 
 	buf_init(&tail);
 	buf_addf(&tail, "%s:%s",
 	    req->profile_id[0] != '\0' ? req->profile_id : "anon", rest);
-	pagecache_key(key, kind, scopes, req->profile_id[0] != '\0' ? 2 : 1,
-	    tail.data);
+	hit = pagecache_open(pc, kind, scopes,
+	    req->profile_id[0] != '\0' ? 2 : 1, tail.data);
 	buf_free(&tail);
+	return hit;
 }
 
 void
@@ -261,23 +263,17 @@ posts_get(struct request *req)
 	const char *id = http_route_param(req, "id");
 	const char *params[2] = { id, viewer_param(req) };
 	struct post_access access;
-	struct buf key, hit;
+	struct pagecache pc;
 	char scope[48];
-	bool filler;
 	PGresult *res;
 
-	buf_init(&key);
-	buf_init(&hit);
 	snprintf(scope, sizeof(scope), "post:%s", id);
-	viewer_key(req, &key, "post", scope, "");
-	if (pagecache_get(key.data, &hit, &filler)) {
-		pagecache_reply_hit(req, &hit);
+	if (viewer_open(req, &pc, "post", scope, "")) {
+		pagecache_reply_hit(req, &pc);
 		goto out;
 	}
-	if (visibility_readable_or_reply(req, id, "id", &access) == -1) {
-		pagecache_abandon(key.data, filler);
+	if (visibility_readable_or_reply(req, id, "id", &access) == -1)
 		goto out;
-	}
 	res = db_exec(sql_get, 2, params, NULL);
 	if (res == NULL || PQntuples(res) == 0) {
 		/* Deleted between the two statements: gone. */
@@ -287,15 +283,13 @@ posts_get(struct request *req)
 		else
 			http_internal_error(req);
 		PQclear(res);
-		pagecache_abandon(key.data, filler);
 		goto out;
 	}
-	pagecache_reply_and_put(req, key.data, posts_json(res, 0),
-	    POSTS_CACHE_TTL_S, filler);
+	pagecache_reply_and_put(req, &pc, posts_json(res, 0),
+	    POSTS_CACHE_TTL_S);
 	PQclear(res);
 out:
-	buf_free(&key);
-	buf_free(&hit);
+	pagecache_close(&pc);
 }
 
 /* Read wall_profile_id, which the wall page requires; -1 after 422. */
@@ -320,7 +314,7 @@ wall_query_or_reply(struct request *req, const char **out)
 /* Run the page query and reply with the list of posts; 0 or -1. */
 static int
 wall_page(struct request *req, const char *wall, bool member,
-    const struct keyset *cursor, int limit, const char *key, bool filler)
+    const struct keyset *cursor, int limit, struct pagecache *pc)
 {
 	char limit_text[16];
 	const char *params[5] = { wall, viewer_param(req), cursor->time,
@@ -338,7 +332,7 @@ wall_page(struct request *req, const char *wall, bool member,
 	for (i = 0; i < PQntuples(res); i++)
 		json_object_array_add(list, posts_json(res, i));
 	PQclear(res);
-	pagecache_reply_and_put(req, key, list, POSTS_CACHE_TTL_S, filler);
+	pagecache_reply_and_put(req, pc, list, POSTS_CACHE_TTL_S);
 	return 0;
 }
 
@@ -347,9 +341,10 @@ posts_list(struct request *req)
 {
 	const char *wall;
 	struct keyset cursor;
-	struct buf key, hit, rest;
+	struct pagecache pc;
+	struct buf rest;
 	char scope[48];
-	bool filler, member = false;
+	bool member = false;
 	int limit, found;
 
 	if (wall_query_or_reply(req, &wall) == -1 ||
@@ -358,14 +353,11 @@ posts_list(struct request *req)
 		&limit) == -1)
 		return;
 
-	buf_init(&key);
-	buf_init(&hit);
 	buf_init(&rest);
 	buf_addf(&rest, "%d:%s:%s", limit, cursor.time, cursor.id);
 	snprintf(scope, sizeof(scope), "wall:%s", wall);
-	viewer_key(req, &key, "wall", scope, rest.data);
-	if (pagecache_get(key.data, &hit, &filler)) {
-		pagecache_reply_hit(req, &hit);
+	if (viewer_open(req, &pc, "wall", scope, rest.data)) {
+		pagecache_reply_hit(req, &pc);
 		goto out;
 	}
 	found = visibility_wall_member(wall, req->profile_id, &member);
@@ -373,13 +365,10 @@ posts_list(struct request *req)
 		http_error(req, 404, "NotFound", "wall_profile_id",
 		    "no profile %s", wall);
 	else if (found == -1 ||
-	    wall_page(req, wall, member, &cursor, limit, key.data, filler))
+	    wall_page(req, wall, member, &cursor, limit, &pc) == -1)
 		http_internal_error(req);
-	if (found != 0)
-		pagecache_abandon(key.data, filler);
 out:
-	buf_free(&key);
-	buf_free(&hit);
+	pagecache_close(&pc);
 	buf_free(&rest);
 }
 

@@ -26,8 +26,8 @@ my $pid = $post->{id};
 api(GET => $page);
 $F->{c}->request(GET => $page);
 api(GET => "/api/posts/$pid");
-is(redis('cache', 'KEYS', "bb:c:wall:wall:$W->{id}=*"), '*2', 'wall pages are cached per viewer');
-is(redis('cache', 'KEYS', "bb:c:post:post:$pid=*"), '*1', 'the post is cached');
+is(redis('cache', 'KEYS', "bb:c:wall:wall:$W->{id}:*"), '*2', 'wall pages are cached per viewer');
+is(redis('cache', 'KEYS', "bb:c:post:post:$pid:*"), '*1', 'the post is cached');
 
 # Every write shows in the next read, anonymous and logged in.
 sub first { my ($client) = @_; ($client // new_client())->request(GET => $page)->{body}[0] }
