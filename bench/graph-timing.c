@@ -1,15 +1,21 @@
 /*
- * Times the PostgreSQL graph backend without HTTP and without the cache,
- * for bench/graph.sh.  It includes src/graph_pg.c, so the SQL text and the
- * call path (db_exec(), that is PQexecParams() on an unnamed statement,
- * planned on every call with its parameters) are exactly the server's.
+ * Times a graph backend without HTTP in front and without the cache, for
+ * bench/graph.sh.  It includes src/graph_pg.c and links src/graph_neo4j.c,
+ * so the query text and the call path are exactly the server's: for
+ * PostgreSQL db_exec(), that is PQexecParams() on an unnamed statement
+ * planned on every call with its parameters; for Neo4j one POST to the
+ * transactional endpoint on the kept-alive libcurl handle.
  *
- *   graph-timing DATABASE_URL suggestions|mutual|friends PAIRS_FILE PASSES
- *       PAIRS_FILE has one "ID OTHER" line per call (two profile UUIDs;
- *       OTHER is used by mutual only).  One untimed pass warms the
- *       connection and PostgreSQL's buffers, then PASSES timed passes
- *       over the file print the wall time of each call in ms, one a line.
- *   graph-timing DATABASE_URL explain ID
+ *   graph-timing postgres DATABASE_URL KIND PAIRS_FILE PASSES
+ *   graph-timing neo4j NEO4J_URL KIND PAIRS_FILE PASSES
+ *       KIND is suggestions, mutual or friends.  PAIRS_FILE has one
+ *       "ID OTHER" line per call (two profile UUIDs; OTHER is used by
+ *       mutual only).  One untimed pass warms the connection and the
+ *       server's caches, then PASSES timed passes over the file print the
+ *       wall time of each call in ms, one a line.  Neo4j's credentials come
+ *       from the environment (NEO4J_USER, NEO4J_PASSWORD), not from the
+ *       command line where other users could read them.
+ *   graph-timing postgres DATABASE_URL explain ID
  *       Prints EXPLAIN (ANALYZE, BUFFERS) of the suggestions query for ID
  *       with the parameters of a first page of 20.
  *
@@ -21,9 +27,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache.h"
+#include "graph_neo4j.h"
 #include "graph_pg.c"
 #include "log.h"
 #include "metrics.h"
+#include "neo4j_http.h"
 
 #define PAGE_SIZE 20
 #define MAX_PAIRS 100000
@@ -33,11 +42,23 @@ struct pair {
 	char other[37];
 };
 
+static const struct graph_backend *backend;
+
 /* Does nothing: db.c counts queries for the server's /metrics, absent here. */
 void
 metrics_count(enum metrics_counter counter)
 {
 	(void)counter;
+}
+
+/*
+ * Does nothing: graph_neo4j.c bumps cache generations after the writes it
+ * replays, and this program only reads.
+ */
+void
+cache_bump(const char *id)
+{
+	(void)id;
 }
 
 static double
@@ -57,13 +78,12 @@ call_backend(const char *kind, const struct pair *pair)
 	int rc;
 
 	if (strcmp(kind, "suggestions") == 0)
-		rc = graph_pg_backend.suggestions(pair->id, -1, "", PAGE_SIZE,
-		    &page);
+		rc = backend->suggestions(pair->id, -1, "", PAGE_SIZE, &page);
 	else if (strcmp(kind, "mutual") == 0)
-		rc = graph_pg_backend.mutual_friends(pair->id, pair->other, "",
+		rc = backend->mutual_friends(pair->id, pair->other, "",
 		    PAGE_SIZE, &page);
 	else
-		rc = graph_pg_backend.friends(pair->id, "", PAGE_SIZE, &page);
+		rc = backend->friends(pair->id, "", PAGE_SIZE, &page);
 	/* graph_page_free() lives in graph.c, which this program does not link. */
 	if (rc == 0)
 		free(page.items);
@@ -120,8 +140,8 @@ time_calls(const char *kind, const char *path, int passes)
 
 			if (call_backend(kind, &pairs[i]) == -1) {
 				fprintf(stderr, "graph-timing: %s for %s "
-				    "failed (the PostgreSQL error is logged "
-				    "above)\n", kind, pairs[i].id);
+				    "failed (the %s error is logged above)\n",
+				    kind, pairs[i].id, backend->name);
 				return 1;
 			}
 			/* Pass 0 is the warm-up. */
@@ -153,33 +173,73 @@ explain_suggestions(const char *id)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* Connect to PostgreSQL with the server's defaults for the timeouts. */
+static void
+use_postgres(char *database_url)
 {
 	struct config cfg;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: %s DATABASE_URL "
-		    "suggestions|mutual|friends PAIRS_FILE PASSES\n"
-		    "       %s DATABASE_URL explain ID\n", argv[0], argv[0]);
-		return 2;
-	}
-	/* Keep the output to the timings: no "PostgreSQL connected" lines. */
-	log_set_level(LOG_WARN);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.database_url = argv[1];
-	/* The server's defaults for these two settings. */
+	cfg.database_url = database_url;
 	cfg.db_statement_timeout_ms = 5000;
 	cfg.db_connect_timeout_s = 3;
 	db_configure(&cfg);
+	backend = &graph_pg_backend;
+}
 
-	if (strcmp(argv[2], "explain") == 0)
-		return explain_suggestions(argv[3]);
-	if (argc != 5 || (strcmp(argv[2], "suggestions") != 0 &&
-	    strcmp(argv[2], "mutual") != 0 && strcmp(argv[2], "friends") != 0)) {
-		fprintf(stderr, "graph-timing: expected suggestions, mutual or "
-		    "friends, a pairs file and a number of passes\n");
-		return 2;
-	}
-	return time_calls(argv[2], argv[3], atoi(argv[4]));
+/* Point the Neo4j client at url with the server's default timeouts. */
+static void
+use_neo4j(const char *url)
+{
+	struct neo4j_config cfg = {
+		.url = url,
+		.path = NEO4J_PATH_V3,
+		.user = getenv("NEO4J_USER"),
+		.password = getenv("NEO4J_PASSWORD"),
+		.connect_timeout_ms = 3000,
+		.timeout_ms = 3000,
+		.max_retries = 2,
+	};
+
+	neo4j_configure(&cfg);
+	backend = &graph_neo4j_backend;
+}
+
+static int
+usage(const char *program)
+{
+	fprintf(stderr, "usage: %s postgres DATABASE_URL "
+	    "suggestions|mutual|friends PAIRS_FILE PASSES\n"
+	    "       %s neo4j NEO4J_URL "
+	    "suggestions|mutual|friends PAIRS_FILE PASSES\n"
+	    "       %s postgres DATABASE_URL explain ID\n",
+	    program, program, program);
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	if (argc < 5)
+		return usage(argv[0]);
+	/* Keep the output to the timings: no "PostgreSQL connected" lines. */
+	log_set_level(LOG_WARN);
+	if (strcmp(argv[1], "postgres") == 0)
+		use_postgres(argv[2]);
+	else if (strcmp(argv[1], "neo4j") == 0)
+		use_neo4j(argv[2]);
+	else
+		return usage(argv[0]);
+
+	if (strcmp(argv[3], "explain") == 0 && backend == &graph_pg_backend)
+		return explain_suggestions(argv[4]);
+	if (argc != 6 || (strcmp(argv[3], "suggestions") != 0 &&
+	    strcmp(argv[3], "mutual") != 0 && strcmp(argv[3], "friends") != 0))
+		return usage(argv[0]);
+	rc = time_calls(argv[3], argv[4], atoi(argv[5]));
+	if (backend == &graph_neo4j_backend)
+		neo4j_close();
+	return rc;
 }

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
-# Friend graph on the PostgreSQL backend: uncached latency of friend
-# suggestions, mutual friends and the friends list, for the best-connected
-# person (fb107, 1,045 friends) and for a sample of random people, at two
-# sizes.  The small graph is the Facebook ego network of
-# data/ego-facebook-edges.txt (4,039 people).  The large one is 10 disjoint
-# copies of it (40,390 people with the same degree distribution), in which
-# fb107 stays the hub of copy 0.  Starts its own stack in a temporary
-# directory on free ports and stops it afterwards.
+# Friend graph on both backends: uncached latency of friend suggestions,
+# mutual friends and the friends list, for the best-connected person
+# (fb107, 1,045 friends) and for a sample of random people, at two sizes.
+# The small graph is the Facebook ego network of data/ego-facebook-edges.txt
+# (4,039 people).  The large one is 10 disjoint copies of it (40,390 people
+# with the same degree distribution), in which fb107 stays the hub of copy
+# 0.  For each backend it starts a stack of its own (with Neo4j for the
+# neo4j backend) in a temporary directory on free ports, one after the
+# other, and stops it afterwards.
 #
-#   bench/graph.sh [DURATION_S] [CONNECTIONS] [SAMPLE]
+#   bench/graph.sh [DURATION_S] [CONNECTIONS] [SAMPLE] [BACKENDS]
 #
+# BACKENDS is "postgres neo4j" (the default), "postgres" or "neo4j".
 # Each size is measured in two ways:
 #   query level  bench/graph-timing.c calls the backend functions of
-#                src/graph_pg.c (the server's SQL, sent the server's way)
-#                one at a time on one connection, without HTTP or cache:
-#                CALLS calls per cell after one untimed warm-up pass.
+#                src/graph_pg.c or src/graph_neo4j.c (the server's queries,
+#                sent the server's way) one at a time on one connection,
+#                without nginx, bunnybookd's HTTP or the cache: CALLS calls
+#                per cell after one untimed warm-up pass.
 #   API level    wrk sends the routes through nginx and bunnybookd with
 #                each person's own Bearer token (bench/graph-requests.lua),
 #                on 1 connection (latency) and on CONNECTIONS connections
@@ -24,17 +27,19 @@
 #                script checks that the cache served no hit.
 # The 40,390-person graph is imported into the same stack after the first
 # measurements: copy 0 has the ids of the real graph, so its import adds
-# nothing and the database then holds exactly the 10 copies.
+# nothing and the database then holds exactly the 10 copies.  With the
+# neo4j backend the import rebuilds Neo4j from PostgreSQL.
 #
-# Prints the machine, the load average, EXPLAIN (ANALYZE, BUFFERS) of the
-# suggestions query for fb107 at both sizes and Markdown tables; paste the
-# result into docs/benchmarks.md.
+# Prints the machine, the load average, the import times, EXPLAIN (ANALYZE,
+# BUFFERS) of the PostgreSQL suggestions query for fb107 at both sizes and
+# Markdown tables; paste the result into docs/benchmarks.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${1:-15}
 CONNECTIONS=${2:-4}
 SAMPLE=${3:-50}
+BACKENDS=${4:-postgres neo4j}
 # Query-level calls per cell: CALLS for fb107, and CALLS / SAMPLE passes
 # (rounded up) over the SAMPLE people.  Mutual friends of fb107 is timed
 # once with each of his 1,045 friends instead.
@@ -52,20 +57,16 @@ die() { printf 'bench/graph.sh: %s\n' "$*" >&2; exit 1; }
 if ! [ "$SAMPLE" -ge 1 ] 2>/dev/null || [ "$SAMPLE" -gt "$CALLS" ]; then
 	die "SAMPLE must be a number from 1 to $CALLS, got $SAMPLE"
 fi
+for backend in $BACKENDS; do
+	case $backend in
+	postgres | neo4j) ;;
+	*) die "BACKENDS takes postgres and neo4j, got $backend" ;;
+	esac
+done
+[ -n "${BACKENDS// /}" ] || die "BACKENDS names no backend"
 
 echo "load before: $(uptime)"
 . "$ROOT/bench/stack.sh"
-# BB_GRAPH_BACKEND picks the launcher's graph backend where it offers a
-# choice, and this benchmark measures the PostgreSQL one.
-export BB_GRAPH_BACKEND=postgres
-start_stack
-
-# The optimization (-O2) and feature macro (_GNU_SOURCE) of the project's
-# default build.
-# shellcheck disable=SC2046 # pkg-config prints several words on purpose
-cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" $(pkg-config --cflags libpq) \
-	-o "$tmp/graph-timing" "$ROOT/bench/graph-timing.c" "$ROOT/src/db.c" \
-	"$ROOT/src/util.c" "$ROOT/src/log.c" $(pkg-config --libs libpq)
 
 sql() { psql "$BB_DATABASE_URL" -v ON_ERROR_STOP=1 -Atq "$@"; }
 cache_redis() { redis-cli -p "$BB_CACHE_PORT" "$@"; }
@@ -73,9 +74,12 @@ cache_redis() { redis-cli -p "$BB_CACHE_PORT" "$@"; }
 # Import an edge list, then give the planner statistics and the visibility
 # map that autovacuum would give a running server, so that the plans are
 # those of a database in use and not of one just bulk-loaded.
+# Print the seconds the import took.
 import_graph() {
-	"$ROOT/src/bunnybookd" -c "$BB_CONF" import-graph "$1" ||
+	local started=$SECONDS
+	"$ROOT/src/bunnybookd" -c "$BB_CONF" import-graph "$1" >&2 ||
 		die "importing $1 failed"
+	echo $((SECONDS - started))
 	sql -c 'VACUUM ANALYZE profiles' -c 'VACUUM ANALYZE friendships'
 }
 
@@ -169,11 +173,13 @@ percentiles() {
 		END { printf "%d %.2f %.2f\n", NR, v[rank(0.50)], v[rank(0.99)] }'
 }
 
-# time_queries KIND PAIRS_FILE PASSES: print "CALLS P50 P99".
+# time_queries KIND PAIRS_FILE PASSES: print "CALLS P50 P99" of the
+# current backend.
 time_queries() {
-	local out="$tmp/times.txt"
-	"$tmp/graph-timing" "$BB_DATABASE_URL" "$1" "$2" "$3" >"$out" ||
-		die "graph-timing $1 $2 failed"
+	local out="$tmp/times.txt" server=$BB_DATABASE_URL
+	[ "$backend" = postgres ] || server=$NEO4J_URL
+	"$tmp/graph-timing" "$backend" "$server" "$1" "$2" "$3" >"$out" ||
+		die "graph-timing $backend $1 $2 failed"
 	percentiles "$out"
 }
 
@@ -235,53 +241,88 @@ cache_check_and_restore() {
 
 # ---------------------------------------------------------------- one size
 
-declare -A query_results api_results
-declare -A sample_degrees plans load_before load_after
+declare -A query_results api_results import_seconds
+declare -A sample_degrees plans load_before load_after versions
 
-# measure_size SIZE: measure everything on the graph now in the database.
+# measure_size SIZE: measure everything on the graph now in the database
+# with the current backend.
 measure_size() {
-	local size=$1 dir="$tmp/$1" group kind passes
-	load_before[$size]=$(cut -d' ' -f1-3 /proc/loadavg)
+	local size=$1 dir="$tmp/$backend-$1" group kind passes key
+	key=$backend:$size
+	load_before[$key]=$(cut -d' ' -f1-3 /proc/loadavg)
 	choose_people "$dir"
-	sample_degrees[$size]=$(degrees "$dir/sample.pairs")
+	sample_degrees[$key]=$(degrees "$dir/sample.pairs")
 
 	for kind in suggestions mutual friends; do
 		case $kind in
-		mutual) query_results[$size:hub:$kind]=$(time_queries "$kind" "$dir/hub.pairs" 1) ;;
-		*) query_results[$size:hub:$kind]=$(time_queries "$kind" "$dir/hub-one.pairs" "$CALLS") ;;
+		mutual) query_results[$key:hub:$kind]=$(time_queries "$kind" "$dir/hub.pairs" 1) ;;
+		*) query_results[$key:hub:$kind]=$(time_queries "$kind" "$dir/hub-one.pairs" "$CALLS") ;;
 		esac
 		passes=$(( (CALLS + SAMPLE - 1) / SAMPLE ))
-		query_results[$size:sample:$kind]=$(time_queries "$kind" "$dir/sample.pairs" "$passes")
+		query_results[$key:sample:$kind]=$(time_queries "$kind" "$dir/sample.pairs" "$passes")
 	done
-	plans[$size]=$("$tmp/graph-timing" "$BB_DATABASE_URL" explain "$(cut -d' ' -f1 "$dir/hub-one.pairs")")
+	if [ "$backend" = postgres ]; then
+		plans[$size]=$("$tmp/graph-timing" postgres "$BB_DATABASE_URL" explain "$(cut -d' ' -f1 "$dir/hub-one.pairs")")
+	fi
 
 	write_requests "$dir"
 	cache_reject_writes
 	for group in hub sample; do
 		for kind in suggestions mutual friends; do
-			api_results[$size:$group:$kind:1]=$(measure "$size-$group-$kind-1" 1 1 "$dir/$group-$kind")
-			api_results[$size:$group:$kind:n]=$(measure "$size-$group-$kind-n" 2 "$CONNECTIONS" "$dir/$group-$kind")
+			api_results[$key:$group:$kind:1]=$(measure "$backend-$size-$group-$kind-1" 1 1 "$dir/$group-$kind")
+			api_results[$key:$group:$kind:n]=$(measure "$backend-$size-$group-$kind-n" 2 "$CONNECTIONS" "$dir/$group-$kind")
 		done
 	done
-	api_results[$size:rejected]=$(cache_check_and_restore)
-	load_after[$size]=$(cut -d' ' -f1-3 /proc/loadavg)
+	api_results[$key:rejected]=$(cache_check_and_restore)
+	load_after[$key]=$(cut -d' ' -f1-3 /proc/loadavg)
 }
 
 SMALL=4039
 LARGE=$((COPIES * SMALL))
 
-import_graph "$EDGES"
-[ "$(sql -c 'SELECT count(*) FROM profiles')" = "$SMALL" ] ||
-	die "expected $SMALL people after importing $EDGES"
-measure_size "$SMALL"
+for backend in $BACKENDS; do
+	# BB_GRAPH_BACKEND picks the graph backend of the stack.
+	export BB_GRAPH_BACKEND=$backend
+	start_stack "stack-$backend"
+	if [ "$backend" = neo4j ]; then
+		set -a
+		# shellcheck disable=SC1091
+		. "$tmp/stack-neo4j/neo4j/neo4j.env"
+		set +a
+	fi
+	if [ ! -x "$tmp/graph-timing" ]; then
+		# The optimization (-O2) and feature macro (_GNU_SOURCE) of the
+		# project's default build.
+		# shellcheck disable=SC2046 # pkg-config prints several words on purpose
+		cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" \
+			$(pkg-config --cflags libpq json-c libcurl) \
+			-o "$tmp/graph-timing" "$ROOT/bench/graph-timing.c" \
+			"$ROOT/src/graph_neo4j.c" "$ROOT/src/neo4j_http.c" \
+			"$ROOT/src/db.c" "$ROOT/src/util.c" "$ROOT/src/log.c" \
+			$(pkg-config --libs libpq json-c libcurl)
+	fi
 
-for k in $(seq 0 $((COPIES - 1))); do
-	awk -v offset=$((k * ID_OFFSET)) 'NF == 2 { print $1 + offset, $2 + offset }' "$EDGES"
-done >"$tmp/edges-copies.txt"
-import_graph "$tmp/edges-copies.txt"
-[ "$(sql -c 'SELECT count(*) FROM profiles')" = "$LARGE" ] ||
-	die "expected $LARGE people after importing $COPIES copies"
-measure_size "$LARGE"
+	import_seconds[$backend:$SMALL]=$(import_graph "$EDGES")
+	[ "$(sql -c 'SELECT count(*) FROM profiles')" = "$SMALL" ] ||
+		die "expected $SMALL people after importing $EDGES"
+	measure_size "$SMALL"
+
+	for k in $(seq 0 $((COPIES - 1))); do
+		awk -v offset=$((k * ID_OFFSET)) 'NF == 2 { print $1 + offset, $2 + offset }' "$EDGES"
+	done >"$tmp/edges-copies.txt"
+	import_seconds[$backend:$LARGE]=$(import_graph "$tmp/edges-copies.txt")
+	[ "$(sql -c 'SELECT count(*) FROM profiles')" = "$LARGE" ] ||
+		die "expected $LARGE people after importing $COPIES copies"
+	measure_size "$LARGE"
+
+	versions[$backend]="PostgreSQL $(sql -c 'SHOW server_version' | cut -d' ' -f1), shared_buffers $(sql -c 'SHOW shared_buffers'), work_mem $(sql -c 'SHOW work_mem'), max_parallel_workers_per_gather $(sql -c 'SHOW max_parallel_workers_per_gather'); $(nginx -v 2>&1 | sed 's/^nginx version: //'); bunnybookd $(grep '^workers' "$BB_CONF")"
+	if [ "$backend" = neo4j ]; then
+		versions[$backend]+="; Neo4j $(curl -fsS -u "$NEO4J_USER:$NEO4J_PASSWORD" "$NEO4J_URL/db/data/" |
+			perl -MJSON::PP -0777 -ne 'print decode_json($_)->{neo4j_version}'), $(grep -h '^dbms.memory' "$tmp/stack-neo4j/neo4j/conf/neo4j.conf" 2>/dev/null | paste -sd' ')"
+	fi
+	# Free the memory and cores of this stack before the next one.
+	"$ROOT/bunnybook" stack stop "$tmp/stack-$backend"
+done
 
 # ---------------------------------------------------------------- report
 
@@ -295,43 +336,50 @@ field() { printf '%s' "$1" | cut -d' ' -f"$2"; }
 
 echo "load after: $(uptime)"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r), Debian $(cat /etc/debian_version)"
-echo "PostgreSQL $(sql -c 'SHOW server_version' | cut -d' ' -f1), shared_buffers $(sql -c 'SHOW shared_buffers'), work_mem $(sql -c 'SHOW work_mem'), max_parallel_workers_per_gather $(sql -c 'SHOW max_parallel_workers_per_gather'); $(nginx -v 2>&1 | sed 's/^nginx version: //'); bunnybookd $(grep '^workers' "$BB_CONF")"
-for size in "$SMALL" "$LARGE"; do
-	echo "$size people: load average ${load_before[$size]} before, ${load_after[$size]} after; sample friend counts median $(field "${sample_degrees[$size]}" 1), max $(field "${sample_degrees[$size]}" 2); cache writes rejected during the wrk runs: ${api_results[$size:rejected]}"
+for backend in $BACKENDS; do
+	echo "$backend backend: ${versions[$backend]}"
+	for size in "$SMALL" "$LARGE"; do
+		key=$backend:$size
+		echo "$backend, $size people: import ${import_seconds[$key]} s; load average ${load_before[$key]} before, ${load_after[$key]} after; sample friend counts median $(field "${sample_degrees[$key]}" 1), max $(field "${sample_degrees[$key]}" 2); cache writes rejected during the wrk runs: ${api_results[$key:rejected]}"
+	done
 done
 echo
 echo "Query level: graph-timing, one connection, ms per call"
-echo "| person | query | calls | p50 ($SMALL) | p99 ($SMALL) | p50 ($LARGE) | p99 ($LARGE) | p50 ratio |"
-echo "|---|---|---|---|---|---|---|---|"
-for group in hub sample; do
-	for kind in suggestions mutual friends; do
-		small=${query_results[$SMALL:$group:$kind]}
-		large=${query_results[$LARGE:$group:$kind]}
-		printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "$group")" "$kind" \
-			"$(field "$small" 1)" "$(field "$small" 2)" "$(field "$small" 3)" \
-			"$(field "$large" 2)" "$(field "$large" 3)" \
-			"$(awk -v a="$(field "$small" 2)" -v b="$(field "$large" 2)" 'BEGIN { printf "%.2f", b / a }')"
+echo "| backend | person | query | calls | p50 ($SMALL) | p99 ($SMALL) | p50 ($LARGE) | p99 ($LARGE) | p50 ratio |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for backend in $BACKENDS; do
+	for group in hub sample; do
+		for kind in suggestions mutual friends; do
+			small=${query_results[$backend:$SMALL:$group:$kind]}
+			large=${query_results[$backend:$LARGE:$group:$kind]}
+			printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$backend" "$(label "$group")" "$kind" \
+				"$(field "$small" 1)" "$(field "$small" 2)" "$(field "$small" 3)" \
+				"$(field "$large" 2)" "$(field "$large" 3)" \
+				"$(awk -v a="$(field "$small" 2)" -v b="$(field "$large" 2)" 'BEGIN { printf "%.2f", b / a }')"
+		done
 	done
 done
 echo
 echo "API level: wrk ${DURATION}s per row and size (-t1 -c1, or -t2 -c$CONNECTIONS), cache writes rejected; requests/s, ms"
-echo "| person | route | connections | req/s ($SMALL) | p50 ($SMALL) | p99 ($SMALL) | req/s ($LARGE) | p50 ($LARGE) | p99 ($LARGE) |"
-echo "|---|---|---|---|---|---|---|---|---|"
-for group in hub sample; do
-	for kind in suggestions mutual friends; do
-		for mode in 1 n; do
-			small=${api_results[$SMALL:$group:$kind:$mode]}
-			large=${api_results[$LARGE:$group:$kind:$mode]}
-			connections=1
-			[ "$mode" = 1 ] || connections=$CONNECTIONS
-			printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(label "$group")" "$kind" "$connections" \
-				"$(field "$small" 1)" "$(field "$small" 2)" "$(field "$small" 3)" \
-				"$(field "$large" 1)" "$(field "$large" 2)" "$(field "$large" 3)"
+echo "| backend | person | route | connections | req/s ($SMALL) | p50 ($SMALL) | p99 ($SMALL) | req/s ($LARGE) | p50 ($LARGE) | p99 ($LARGE) |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for backend in $BACKENDS; do
+	for group in hub sample; do
+		for kind in suggestions mutual friends; do
+			for mode in 1 n; do
+				small=${api_results[$backend:$SMALL:$group:$kind:$mode]}
+				large=${api_results[$backend:$LARGE:$group:$kind:$mode]}
+				connections=1
+				[ "$mode" = 1 ] || connections=$CONNECTIONS
+				printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$backend" "$(label "$group")" "$kind" "$connections" \
+					"$(field "$small" 1)" "$(field "$small" 2)" "$(field "$small" 3)" \
+					"$(field "$large" 1)" "$(field "$large" 2)" "$(field "$large" 3)"
+			done
 		done
 	done
 done
-for size in "$SMALL" "$LARGE"; do
+for size in "${!plans[@]}"; do
 	echo
-	echo "EXPLAIN (ANALYZE, BUFFERS) of the suggestions query for $HUB, $size people:"
+	echo "EXPLAIN (ANALYZE, BUFFERS) of the PostgreSQL suggestions query for $HUB, $size people:"
 	printf '%s\n' "${plans[$size]}"
 done

@@ -1,5 +1,9 @@
+# shellcheck shell=bash
 # Sourced by the bench scripts: the steps they share.  The script sets
 # ROOT (the repository) and defines die before sourcing this file.
+
+# The temporary directory of the stacks; start_stack creates it.
+tmp=
 
 # Install t/js's packages (the ws stream client) when they are missing.
 need_stream_client() {
@@ -21,15 +25,29 @@ print_machine() {
 	echo "load before: $(uptime)"
 }
 
-# Build, start a stack on free ports in a new temporary directory $tmp and
-# read its stack.env.  The exit trap stops it and removes $tmp.  Export the
-# stack's settings before the call.
+# Stop every stack in $tmp and remove it; the exit trap of start_stack.
+stop_stacks() {
+	local dir
+	for dir in "$tmp"/*/; do
+		"$ROOT/bunnybook" stack stop "${dir%/}"
+	done
+	rm -rf "$tmp"
+}
+
+# start_stack [NAME]: start a stack on free ports in the directory NAME
+# (default stack) of the temporary directory $tmp and read its stack.env.
+# The first call builds, creates $tmp and sets an exit trap that stops
+# every stack started there and removes $tmp.  Export the stack's settings
+# before the call.
 start_stack() {
-	"$ROOT/bunnybook" build
-	tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
-	chmod 755 "$tmp"
-	trap '"$ROOT/bunnybook" stack stop "$tmp/stack"; rm -rf "$tmp"' EXIT
-	BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/stack"
-	# shellcheck disable=SC1091
-	. "$tmp/stack/stack.env"
+	local name=${1:-stack}
+	if [ -z "${tmp:-}" ]; then
+		"$ROOT/bunnybook" build
+		tmp=$(mktemp -d /tmp/bunnybook-bench.XXXXXX)
+		chmod 755 "$tmp"
+		trap stop_stacks EXIT
+	fi
+	BB_LOG_LEVEL=warn "$ROOT/bunnybook" stack start "$tmp/$name"
+	# shellcheck source=/dev/null
+	. "$tmp/$name/stack.env"
 }
