@@ -8,7 +8,9 @@
  * one EXISTS of bb:live:<session id> in the pub/sub Redis, a verdict kept
  * for a minute, or the session row in PostgreSQL when the verdict is
  * missing.  Revoking a session updates the row and deletes the verdict,
- * so its access tokens stop working at the next request.
+ * so its access tokens stop working at the next request.  Routes that
+ * change nothing send the EXISTS before their handler runs and read the
+ * reply after it, so the handler's own work overlaps the round trip.
  */
 #include "auth.h"
 
@@ -137,24 +139,31 @@ remember_live(const char *session_id)
 		freeReplyObject(reply);
 }
 
+/* Build the EXISTS command of session_id's live verdict (static storage). */
+static const char **
+live_check(const char *session_id)
+{
+	static char key[64];
+	static const char *argv[] = { "EXISTS", key };
+
+	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
+	return argv;
+}
+
 /*
- * True when the session may still be used.  A recent "live" verdict in
- * Redis decides without PostgreSQL; its absence (expired, never set, or
- * a Redis that restarted empty) means asking PostgreSQL, so losing Redis
- * can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
+ * Decide whether the session may still be used, given the reply to
+ * live_check() (freed here, NULL when Redis failed).  A recent "live"
+ * verdict in Redis decides without PostgreSQL; its absence (expired, never
+ * set, or a Redis that restarted empty) means asking PostgreSQL, so losing
+ * Redis can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
  */
 static bool
-session_live(const char *session_id)
+session_live_after(const char *session_id, redisReply *reply)
 {
-	char key[64];
-	const char *argv[] = { "EXISTS", key };
 	const char *params[] = { session_id };
-	redisReply *reply;
 	PGresult *res;
 	bool live;
 
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	reply = kv_commandv(KV_PUBSUB, 2, argv);
 	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
 	    reply->integer == 1) {
 		freeReplyObject(reply);
@@ -175,8 +184,34 @@ session_live(const char *session_id)
 	return live;
 }
 
+/* Tell whether the session may still be used, asking Redis first. */
+static bool
+session_live(const char *session_id)
+{
+	return session_live_after(session_id,
+	    kv_commandv(KV_PUBSUB, 2, live_check(session_id)));
+}
+
 int
-auth_authenticate_or_reply(struct request *req, bool required)
+auth_finish_or_reply(struct request *req)
+{
+	bool live;
+
+	if (!req->session_unchecked)
+		return 0;
+	req->session_unchecked = false;
+	live = session_live_after(req->session_id, kv_receive(KV_PUBSUB));
+	if (live)
+		return 0;
+	http_reply_discard(req);
+	http_error(req, 401, "Unauthorized", NULL,
+	    "the session of this access token has ended");
+	return -1;
+}
+
+int
+auth_authenticate_or_reply(struct request *req, bool required,
+    bool late_session_check)
 {
 	const struct config *cfg = worker_config();
 	struct token_claims claims;
@@ -205,7 +240,10 @@ auth_authenticate_or_reply(struct request *req, bool required)
 		    "invalid access token: %s", reason ? reason : "rejected");
 		goto out;
 	}
-	if (!session_live(claims.sid)) {
+	if (late_session_check) {
+		/* A failed send leaves kv_receive() nothing: PostgreSQL decides. */
+		kv_send(KV_PUBSUB, 2, live_check(claims.sid));
+	} else if (!session_live(claims.sid)) {
 		http_error(req, 401, "Unauthorized", NULL,
 		    "the session of this access token has ended");
 		goto out;
@@ -214,6 +252,7 @@ auth_authenticate_or_reply(struct request *req, bool required)
 	snprintf(req->username, sizeof(req->username), "%s", claims.username);
 	snprintf(req->session_id, sizeof(req->session_id), "%s", claims.sid);
 	req->cookie_auth = from_cookie;
+	req->session_unchecked = late_session_check;
 	rc = 0;
 out:
 	buf_free(&storage);

@@ -15,8 +15,19 @@
  * fills req->profile_id, username, session_id, cookie_auth and returns 0.
  * A present but bad token is 401 even when required is false; a missing
  * one is 401 only when required.  Returns -1 after replying.
+ *
+ * With late_session_check the session check is only sent to Redis, and
+ * auth_finish_or_reply() reads the reply after the handler, which thus
+ * runs during the round trip.  Only for handlers that change nothing.
  */
-int auth_authenticate_or_reply(struct request *req, bool required);
+int auth_authenticate_or_reply(struct request *req, bool required,
+    bool late_session_check);
+
+/*
+ * After the handler: finish a late session check.  Returns 0, or -1 after
+ * replacing the handler's reply by 401 because the session has ended.
+ */
+int auth_finish_or_reply(struct request *req);
 
 /*
  * Cross-site request checks for unsafe methods: a request that does not

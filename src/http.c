@@ -173,6 +173,15 @@ http_reply_body(struct request *req, int status, const char *media_type,
 }
 
 void
+http_reply_discard(struct request *req)
+{
+	req->status = 0;
+	req->replied = false;
+	buf_reset(&req->headers);
+	buf_reset(&req->out);
+}
+
+void
 http_reply_json(struct request *req, int status, struct json_object *value)
 {
 	size_t len;

@@ -33,6 +33,8 @@ struct request {
 	char username[65];
 	char session_id[37];
 	bool cookie_auth;
+	/* The token is valid but its session is not checked yet. */
+	bool session_unchecked;
 
 	int status;
 	struct buf headers;
@@ -90,6 +92,9 @@ int http_query_string_or_reply(struct request *req, const char *name,
  */
 int http_query_time_or_reply(struct request *req, const char *name,
     const char **out);
+
+/* Drop the queued reply and its headers, so another can replace it. */
+void http_reply_discard(struct request *req);
 
 void http_add_header(struct request *req, const char *name, const char *value);
 /* Reply with a JSON value; takes ownership of value. */

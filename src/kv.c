@@ -6,6 +6,7 @@
  */
 #include "kv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +23,11 @@ struct kv_conn {
 	redisContext *ctx;
 	long long last_failed_ms;
 	struct log_limiter limiter;
+	/* The command sent by kv_send() whose reply is still unread. */
+	char in_flight[16];
+	/* Its reply, read before a later command on the same connection. */
+	redisReply *early;
+	bool early_read;
 };
 
 static struct kv_conn conns[2] = {
@@ -57,6 +63,55 @@ kv_configure(const struct config *cfg)
 	timeout_ms = cfg->redis_timeout_ms;
 }
 
+/* Close the connection after a failure; the next call reconnects. */
+static void
+drop(struct kv_conn *c)
+{
+	redisFree(c->ctx);
+	c->ctx = NULL;
+	c->in_flight[0] = '\0';
+	c->last_failed_ms = monotonic_ms();
+}
+
+/* Read one reply; NULL (logged) when Redis failed or returned an error. */
+static redisReply *
+read_reply(struct kv_conn *c, const char *command)
+{
+	void *reply = NULL;
+
+	if (redisGetReply(c->ctx, &reply) != REDIS_OK || reply == NULL) {
+		count_error(c);
+		log_limited(&c->limiter, 10000, LOG_WARN,
+		    "%s: command %s failed: %s", c->name, command,
+		    c->ctx->errstr);
+		drop(c);
+		return NULL;
+	}
+	if (((redisReply *)reply)->type == REDIS_REPLY_ERROR) {
+		count_error(c);
+		log_limited(&c->limiter, 10000, LOG_WARN,
+		    "%s: command %s returned an error: %s", c->name, command,
+		    ((redisReply *)reply)->str);
+		freeReplyObject(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+/* Take the reply of a command in flight off the socket before another. */
+static void
+read_in_flight(struct kv_conn *c)
+{
+	char command[sizeof(c->in_flight)];
+
+	if (c->ctx == NULL || c->in_flight[0] == '\0')
+		return;
+	memcpy(command, c->in_flight, sizeof(command));
+	c->in_flight[0] = '\0';
+	c->early = read_reply(c, command);
+	c->early_read = true;
+}
+
 void
 kv_close(void)
 {
@@ -66,6 +121,11 @@ kv_close(void)
 		if (conns[i].ctx != NULL)
 			redisFree(conns[i].ctx);
 		conns[i].ctx = NULL;
+		conns[i].in_flight[0] = '\0';
+		if (conns[i].early != NULL)
+			freeReplyObject(conns[i].early);
+		conns[i].early = NULL;
+		conns[i].early_read = false;
 	}
 }
 
@@ -130,6 +190,7 @@ kv_command(enum kv_instance which, int argc, const char **argv,
 	struct kv_conn *c = &conns[which];
 	redisReply *reply;
 
+	read_in_flight(c);
 	if (kv_connect(c) == NULL)
 		return NULL;
 	reply = redisCommandArgv(c->ctx, argc, argv, argvlen);
@@ -138,9 +199,7 @@ kv_command(enum kv_instance which, int argc, const char **argv,
 		log_limited(&c->limiter, 10000, LOG_WARN,
 		    "%s: command %s failed: %s", c->name, argv[0],
 		    c->ctx->errstr);
-		redisFree(c->ctx);
-		c->ctx = NULL;
-		c->last_failed_ms = monotonic_ms();
+		drop(c);
 		return NULL;
 	}
 	if (reply->type == REDIS_REPLY_ERROR) {
@@ -179,6 +238,81 @@ kv_commandv_many(enum kv_instance which, int argc, const char **argv)
 	reply = kv_command(which, argc, argv, lens);
 	free(lens);
 	return reply;
+}
+
+int
+kv_send(enum kv_instance which, int argc, const char **argv)
+{
+	struct kv_conn *c = &conns[which];
+	size_t lens[16];
+	int i, done = 0;
+
+	if (argc > (int)ARRAY_LEN(lens))
+		return -1;
+	/* A reply still unread belongs to a finished request: drop it. */
+	read_in_flight(c);
+	if (c->early != NULL)
+		freeReplyObject(c->early);
+	c->early = NULL;
+	c->early_read = false;
+	if (kv_connect(c) == NULL)
+		return -1;
+	for (i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK)
+		goto failed;
+	while (!done)
+		if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
+			goto failed;
+	snprintf(c->in_flight, sizeof(c->in_flight), "%s", argv[0]);
+	return 0;
+failed:
+	count_error(c);
+	log_limited(&c->limiter, 10000, LOG_WARN, "%s: command %s failed: %s",
+	    c->name, argv[0], c->ctx->errstr);
+	drop(c);
+	return -1;
+}
+
+redisReply *
+kv_receive(enum kv_instance which)
+{
+	struct kv_conn *c = &conns[which];
+	redisReply *reply;
+
+	read_in_flight(c);
+	reply = c->early;
+	c->early = NULL;
+	c->early_read = false;
+	return reply;
+}
+
+bool
+kv_end_request(void)
+{
+	bool left = false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(conns); i++) {
+		struct kv_conn *c = &conns[i];
+
+		if (c->ctx != NULL && c->in_flight[0] != '\0') {
+			log_warn("%s: the reply of %s was never read; closing "
+				 "the connection", c->name, c->in_flight);
+			drop(c);
+			left = true;
+		}
+		if (c->early_read) {
+			log_warn("%s: a reply read early was never taken",
+			    c->name);
+			left = true;
+		}
+		if (c->early != NULL)
+			freeReplyObject(c->early);
+		c->early = NULL;
+		c->early_read = false;
+	}
+	return left;
 }
 
 bool

@@ -33,6 +33,28 @@ redisReply *kv_commandv(enum kv_instance which, int argc, const char **argv);
 redisReply *kv_commandv_many(enum kv_instance which, int argc,
     const char **argv);
 
+/*
+ * Send one command without waiting for its reply, so that the worker can
+ * do other work meanwhile.  Returns 0, or -1 when Redis is unreachable
+ * (logged like kv_command()).  One command may be in flight per instance,
+ * and other commands may run before kv_receive().
+ */
+int kv_send(enum kv_instance which, int argc, const char **argv);
+
+/*
+ * Read the reply of the command kv_send() sent.  Returns it (free with
+ * freeReplyObject()), or NULL when nothing was sent, Redis failed or it
+ * returned an error.
+ */
+redisReply *kv_receive(enum kv_instance which);
+
+/*
+ * At the end of a request: drop any reply still unread, closing the
+ * connection when one is in flight, so that it cannot reach a later
+ * request.  Returns true when there was one, which is a caller's bug.
+ */
+bool kv_end_request(void);
+
 bool kv_ping(enum kv_instance which);
 
 /* "cache_redis" or "pubsub_redis", for messages. */

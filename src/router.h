@@ -24,6 +24,11 @@ typedef void (*route_handler)(struct request *req);
 #define ROUTE_AUTH_OPTIONAL (1u << 1)
 #define ROUTE_JSON_BODY	    (1u << 2) /* a JSON body is required */
 #define ROUTE_INTERNAL	    (1u << 3) /* not in the public API description */
+/*
+ * The handler changes nothing, so the session check may run while it does:
+ * its reply is replaced by 401 when the session turns out to have ended.
+ */
+#define ROUTE_LATE_SESSION_CHECK (1u << 4)
 
 struct route {
 	const char *method;

@@ -22,6 +22,8 @@
 #define AUTH ROUTE_AUTH_REQUIRED
 #define JSON ROUTE_JSON_BODY
 #define OPTIONAL ROUTE_AUTH_OPTIONAL
+/* Handlers that change nothing, so the session check may overlap them. */
+#define READ_ONLY ROUTE_LATE_SESSION_CHECK
 #define PROFILE "/api/profiles/{id:uuid}"
 #define CHAT "/api/chat/{group:uuid}"
 
@@ -85,14 +87,15 @@ const struct route routes[] = {
 	{ "POST", CHAT "/typing", chat_typing, AUTH },
 
 	{ "POST", "/api/posts", posts_create, AUTH | JSON },
-	{ "GET", "/api/posts", posts_list, OPTIONAL },
-	{ "GET", "/api/feed", feed_get, AUTH },
-	{ "GET", "/api/posts/{id:uuid}", posts_get, OPTIONAL },
+	{ "GET", "/api/posts", posts_list, OPTIONAL | READ_ONLY },
+	{ "GET", "/api/feed", feed_get, AUTH | READ_ONLY },
+	{ "GET", "/api/posts/{id:uuid}", posts_get, OPTIONAL | READ_ONLY },
 	{ "PATCH", "/api/posts/{id:uuid}", posts_update, AUTH | JSON },
 	{ "DELETE", "/api/posts/{id:uuid}", posts_delete, AUTH },
 	{ "POST", "/api/posts/{id:uuid}/comments", comments_create,
 	    AUTH | JSON },
-	{ "GET", "/api/posts/{id:uuid}/comments", comments_list, OPTIONAL },
+	{ "GET", "/api/posts/{id:uuid}/comments", comments_list,
+	    OPTIONAL | READ_ONLY },
 	{ "DELETE", "/api/comments/{id:uuid}", comments_delete, AUTH },
 	{ "PUT", "/api/posts/{id:uuid}/like", likes_post_put, AUTH },
 	{ "DELETE", "/api/posts/{id:uuid}/like", likes_post_delete, AUTH },

@@ -118,19 +118,23 @@ dispatch(struct request *req)
 	route = req->match.route;
 	if ((route->flags & (ROUTE_AUTH_REQUIRED | ROUTE_AUTH_OPTIONAL)) &&
 	    auth_authenticate_or_reply(req,
-		(route->flags & ROUTE_AUTH_REQUIRED) != 0) == -1)
+		(route->flags & ROUTE_AUTH_REQUIRED) != 0,
+		(route->flags & ROUTE_LATE_SESSION_CHECK) != 0) == -1)
 		return;
-	if (auth_check_csrf_or_reply(req) == -1)
+	if (auth_check_csrf_or_reply(req) == -1 ||
+	    ((route->flags & ROUTE_JSON_BODY) &&
+		http_read_json_or_reply(req, config->max_body_bytes) == -1)) {
+		auth_finish_or_reply(req);
 		return;
-	if ((route->flags & ROUTE_JSON_BODY) &&
-	    http_read_json_or_reply(req, config->max_body_bytes) == -1)
-		return;
+	}
 	/* Mirrors into Neo4j that failed earlier go first. */
 	graph_before_read();
 	presence_sweep();
 	route->handler(req);
 	/* A handler that forgot to close its transaction must not leak it. */
 	db_rollback();
+	/* A late session check ends here, replacing the reply when revoked. */
+	auth_finish_or_reply(req);
 	/* Events go out only for changes that were committed. */
 	if (req->status < 400)
 		rt_flush();
@@ -148,6 +152,7 @@ serve_one(FCGX_Request *fcgi)
 
 	if (http_request_begin(&req, fcgi) == 0)
 		dispatch(&req);
+	kv_end_request();
 	/* 503 is an expected response while a dependency is down. */
 	if (req.status >= 500 && req.status != 503)
 		log_error("%s %s returned %d", req.method, req.path,

@@ -75,8 +75,26 @@ waitpid($_, 0) for @kids;
 is(scalar(grep { $_ eq "200 stampede\n" } @answers), 16, 'sixteen concurrent cold reads all get the post');
 is(redis('cache', 'KEYS', 'bb:lock:*'), '*0', 'no fill lock is left behind');
 
+# Cached reads check the session in their cache lookup: after a logout
+# the access token reads nothing, cached or not, and bad input is 401 too.
+my $gone = login_user($F);
+for my $path ($page, "/api/posts/$pid", "/api/posts/$pid/comments", "/api/feed") {
+	is($gone->request(GET => $path)->{status}, 200, "live session reads $path");
+}
+is($gone->request(POST => '/api/logout')->{status}, 204, 'second session logs out');
+for my $path ($page, "/api/posts/$pid", "/api/posts/$pid/comments", "/api/feed", "$page&limit=0") {
+	my $r = $gone->request(GET => $path);
+	is($r->{status}, 401, "ended session cannot read $path");
+	is($r->{body}{error}{code}, 'Unauthorized', "401 for $path has the error shape");
+}
+is($F->{c}->request(GET => $page)->{status}, 200, 'the other session still reads');
+
 # With the cache Redis down everything works from PostgreSQL.
 service(stop => 'redis-cache');
+my $gone_down = login_user($F);
+is($gone_down->request(GET => $page)->{status}, 200, 'live session reads without the cache');
+$gone_down->request(POST => '/api/logout');
+is($gone_down->request(GET => $page)->{status}, 401, 'ended session is refused without the cache');
 my $r = $W->{c}->request(POST => '/api/posts', { content => 'no cache' });
 is($r->{status}, 201, 'post create works without the cache');
 my $down = $r->{body}{id};
