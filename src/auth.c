@@ -233,7 +233,7 @@ auth_authenticate_or_reply(struct request *req, bool required,
 			rc = 0;
 		goto out;
 	}
-	if (token_verify((const unsigned char *)cfg->jwt_key,
+	if (token_verify_remembered((const unsigned char *)cfg->jwt_key,
 		strlen(cfg->jwt_key), token, now_seconds(), &claims,
 		&reason) == -1) {
 		http_error(req, 401, "Unauthorized", NULL,

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include <jwt.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -249,6 +250,87 @@ token_verify(const unsigned char *key, size_t key_len, const char *token,
 		return -1;
 	}
 	*claims = found;
+	return 0;
+}
+
+/* A token that passed token_verify() under remembered_key. */
+struct remembered {
+	char *token; /* NULL when the slot is empty */
+	size_t len;
+	struct token_claims claims;
+};
+
+/* Keys longer than this are valid but their tokens are not remembered. */
+#define REMEMBERED_KEY_MAX 512
+
+static struct remembered remembered[TOKEN_REMEMBERED];
+static unsigned char remembered_key[REMEMBERED_KEY_MAX];
+static size_t remembered_key_len;
+
+static void
+forget_all(void)
+{
+	size_t i;
+
+	for (i = 0; i < TOKEN_REMEMBERED; i++) {
+		free(remembered[i].token);
+		remembered[i].token = NULL;
+	}
+}
+
+/* FNV-1a of the token picks its slot; only a full comparison matches. */
+static size_t
+slot_of(const char *token, size_t len)
+{
+	uint32_t hash = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		hash ^= (unsigned char)token[i];
+		hash *= 16777619u;
+	}
+	return hash % TOKEN_REMEMBERED;
+}
+
+int
+token_verify_remembered(const unsigned char *key, size_t key_len,
+                        const char *token, long long now,
+                        struct token_claims *claims, const char **reason)
+{
+	struct remembered *slot;
+	size_t len;
+
+	/* A key too long to keep is simply never remembered. */
+	if (key_len > sizeof(remembered_key) || token == NULL)
+		return token_verify(key, key_len, token, now, claims, reason);
+	if (key_len != remembered_key_len ||
+	    CRYPTO_memcmp(key, remembered_key, key_len) != 0) {
+		forget_all();
+		memcpy(remembered_key, key, key_len);
+		remembered_key_len = key_len;
+	}
+	len = strnlen(token, TOKEN_MAX_LEN + 1);
+	slot = &remembered[slot_of(token, len)];
+	if (slot->token != NULL && slot->len == len &&
+	    CRYPTO_memcmp(slot->token, token, len) == 0) {
+		if (slot->claims.exp > now) {
+			*claims = slot->claims;
+			return 0;
+		}
+		memset(claims, 0, sizeof(*claims));
+		if (reason != NULL)
+			*reason = "expired";
+		return -1;
+	}
+	if (token_verify(key, key_len, token, now, claims, reason) == -1)
+		return -1;
+	free(slot->token);
+	slot->token = malloc(len + 1);
+	if (slot->token != NULL) {
+		memcpy(slot->token, token, len + 1);
+		slot->len = len;
+		slot->claims = *claims;
+	}
 	return 0;
 }
 

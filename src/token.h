@@ -66,6 +66,18 @@ int token_verify(const unsigned char *key, size_t key_len, const char *token,
                  long long now, struct token_claims *claims,
                  const char **reason);
 
+/*
+ * Verify like token_verify(), remembering the tokens that passed lately in
+ * this process, because a client sends the same token with many requests.
+ * A remembered token skips the signature check and the JSON decoding, and
+ * only its exp is checked again (reason "expired").  The memory holds up
+ * to TOKEN_REMEMBERED tokens of one key and starts over when key changes.
+ */
+int token_verify_remembered(const unsigned char *key, size_t key_len,
+                            const char *token, long long now,
+                            struct token_claims *claims, const char **reason);
+#define TOKEN_REMEMBERED 256
+
 /* Fill out with n random bytes from OpenSSL's RAND_bytes.  Returns 0 or -1. */
 int token_random(unsigned char *out, size_t n);
 

@@ -625,6 +625,86 @@ test_uuid(void)
 	ok(!token_is_uuid(NULL), "is_uuid(NULL) is false");
 }
 
+static void
+test_remembered(void)
+{
+	struct token_claims claims;
+	const char *reason = NULL;
+	char *token, *other, *copy;
+
+	token = token_issue(key, KEY_LEN, SUB, "bunny", SID, NOW, 600);
+	ok(token_verify_remembered(key, KEY_LEN, token, NOW, &claims,
+	                           &reason) == 0,
+	   "remembered: first use verifies");
+	ok(token_verify_remembered(key, KEY_LEN, token, NOW + 1, &claims,
+	                           &reason) == 0,
+	   "remembered: second use verifies");
+	ok(strcmp(claims.sub, SUB) == 0 && strcmp(claims.sid, SID) == 0 &&
+	       claims.exp == NOW + 600,
+	   "remembered: second use has the claims");
+	copy = xstrdup(token);
+	ok(token_verify_remembered(key, KEY_LEN, copy, NOW, &claims, NULL) ==
+	       0,
+	   "remembered: an equal copy verifies");
+	free(copy);
+	ok(token_verify_remembered(key, KEY_LEN, token, NOW + 600, &claims,
+	                           &reason) == -1,
+	   "remembered: expired at exp");
+	ok(strcmp(reason, "expired") == 0, "remembered: reason is expired");
+	ok(claims.sub[0] == '\0', "remembered: claims zeroed on failure");
+	ok(token_verify_remembered(other_key, KEY_LEN, token, NOW, &claims,
+	                           &reason) == -1,
+	   "remembered: another key rejects it");
+	ok(strcmp(reason, "bad signature") == 0,
+	   "remembered: another key checks the signature");
+	ok(token_verify_remembered(key, KEY_LEN, token, NOW, &claims, NULL) ==
+	       0,
+	   "remembered: back to the first key verifies");
+
+	/* One byte changed in the signature must not match the slot. */
+	other = xstrdup(token);
+	other[strlen(other) - 2] = other[strlen(other) - 2] == 'A' ? 'B' : 'A';
+	ok(token_verify_remembered(key, KEY_LEN, other, NOW, &claims,
+	                           &reason) == -1,
+	   "remembered: a changed signature fails");
+	free(other);
+
+	/* More tokens than slots: every one still verifies. */
+	{
+		char *many[TOKEN_REMEMBERED * 2];
+		size_t i, good = 0;
+
+		for (i = 0; i < ARRAY_LEN(many); i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "bunny%zu", i);
+			many[i] = token_issue(key, KEY_LEN, SUB, name, SID, NOW,
+			                      600);
+			good += token_verify_remembered(key, KEY_LEN, many[i],
+			                                NOW, &claims,
+			                                NULL) == 0 &&
+			        strcmp(claims.username, name) == 0;
+		}
+		for (i = 0; i < ARRAY_LEN(many); i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "bunny%zu", i);
+			good += token_verify_remembered(key, KEY_LEN, many[i],
+			                                NOW, &claims,
+			                                NULL) == 0 &&
+			        strcmp(claims.username, name) == 0;
+			free(many[i]);
+		}
+		ok(good == 2 * ARRAY_LEN(many),
+		   "remembered: %zu tokens verify with their own claims",
+		   ARRAY_LEN(many));
+	}
+	ok(token_verify_remembered(key, KEY_LEN, "a.b.c", NOW, &claims,
+	                           &reason) == -1,
+	   "remembered: garbage is rejected");
+	free(token);
+}
+
 int
 main(void)
 {
@@ -641,5 +721,6 @@ main(void)
 	test_random_and_refresh();
 	test_sha256();
 	test_uuid();
+	test_remembered();
 	return done_testing();
 }
