@@ -49,25 +49,43 @@ ratelimit_blocked(const char *key, int limit)
 	return count >= limit ? seconds_left(key) : 0;
 }
 
-/* INCR then, for a new key, EXPIRE; returns the new count or -1. */
+/*
+ * INCR, and EXPIRE when the key has no expiry yet (a new window, or a key
+ * whose EXPIRE was lost), in one round trip.  Returns {count, seconds
+ * left in the window}.
+ */
+static const char increment_script[] =
+    "local n = redis.call('INCR', KEYS[1])\n"
+    "local ttl = redis.call('TTL', KEYS[1])\n"
+    "if ttl < 0 then\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[1])\n"
+    "  ttl = tonumber(ARGV[1])\n"
+    "end\n"
+    "return {n, ttl}\n";
+
+/*
+ * Count one event under key; returns the new count, or -1 when Redis
+ * failed.  *left gets the seconds left in the window.
+ */
 static long long
-increment(const char *key, int window_s)
+increment(const char *key, int window_s, int *left)
 {
 	char window[16];
-	const char *incr[] = { "INCR", key };
-	const char *expire[] = { "EXPIRE", key, window, "NX" };
-	redisReply *r = kv_commandv(KV_PUBSUB, 2, incr);
-	long long count = integer_reply(r);
+	const char *argv[] = { "EVAL", increment_script, "1", key, window };
+	redisReply *r;
+	long long count = -1;
 
-	if (r != NULL)
-		freeReplyObject(r);
-	if (count < 0)
-		return -1;
 	snprintf(window, sizeof(window), "%d", window_s);
-	/* NX keeps a running window; Redis before 7.0 lacks it, so fall back. */
-	r = kv_commandv(KV_PUBSUB, 4, expire);
-	if (r == NULL && count == 1)
-		r = kv_commandv(KV_PUBSUB, 3, expire);
+	*left = window_s;
+	r = kv_commandv(KV_PUBSUB, 5, argv);
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER) {
+		count = r->element[0]->integer;
+		/* Less than a second left still means waiting one. */
+		*left = r->element[1]->integer > 0 ? (int)r->element[1]->integer
+						   : 1;
+	}
 	if (r != NULL)
 		freeReplyObject(r);
 	return count;
@@ -76,17 +94,20 @@ increment(const char *key, int window_s)
 void
 ratelimit_count(const char *key, int window_s)
 {
-	increment(key, window_s);
+	int left;
+
+	increment(key, window_s, &left);
 }
 
 int
 ratelimit_hit(const char *key, int limit, int window_s)
 {
-	long long count = increment(key, window_s);
+	int left;
+	long long count = increment(key, window_s, &left);
 
 	if (count < 0 || count <= limit)
 		return 0;
-	return seconds_left(key);
+	return left;
 }
 
 void
