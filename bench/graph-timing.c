@@ -1,10 +1,10 @@
 /*
  * Times a graph backend without HTTP in front and without the cache, for
  * bench/graph.sh.  It includes src/graph_pg.c and links src/graph_neo4j.c,
- * so the query text and the call path are exactly the server's: for
- * PostgreSQL db_exec(), that is PQexecParams() on an unnamed statement
- * planned on every call with its parameters; for Neo4j one POST to the
- * transactional endpoint on the kept-alive libcurl handle.
+ * so the query text and the call path are exactly the server's.  For
+ * PostgreSQL that is db_exec(), PQexecParams() on an unnamed statement
+ * planned on every call with its parameters.  For Neo4j it is one POST to
+ * the transactional endpoint on the kept-alive libcurl handle.
  *
  *   graph-timing postgres DATABASE_URL KIND PAIRS_FILE PASSES
  *   graph-timing neo4j NEO4J_URL KIND PAIRS_FILE PASSES

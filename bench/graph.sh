@@ -27,12 +27,12 @@
 #                script checks that the cache served no hit.
 # The 40,390-person graph is imported into the same stack after the first
 # measurements: copy 0 has the ids of the real graph, so its import adds
-# nothing and the database then holds exactly the 10 copies.  With the
+# nothing and the database then contains exactly the 10 copies.  With the
 # neo4j backend the import rebuilds Neo4j from PostgreSQL.
 #
-# Prints the machine, the load average, the import times, EXPLAIN (ANALYZE,
-# BUFFERS) of the PostgreSQL suggestions query for fb107 at both sizes and
-# Markdown tables; paste the result into docs/benchmarks.md.
+# Prints the machine, the load average, the import times and Markdown
+# tables, then EXPLAIN (ANALYZE, BUFFERS) of the PostgreSQL suggestions
+# query for fb107 at both sizes.  Paste the result into docs/benchmarks.md.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,7 +63,7 @@ for backend in $BACKENDS; do
 	*) die "BACKENDS takes postgres and neo4j, got $backend" ;;
 	esac
 done
-[ -n "${BACKENDS// /}" ] || die "BACKENDS names no backend"
+[ -n "${BACKENDS// /}" ] || die "BACKENDS is empty; name postgres, neo4j or both"
 
 echo "load before: $(uptime)"
 . "$ROOT/bench/stack.sh"

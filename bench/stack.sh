@@ -29,13 +29,14 @@ print_machine() {
 stop_stacks() {
 	local dir
 	for dir in "$tmp"/*/; do
+		[ -f "$dir/stack.env" ] || continue
 		"$ROOT/bunnybook" stack stop "${dir%/}"
 	done
 	rm -rf "$tmp"
 }
 
-# start_stack [NAME]: start a stack on free ports in the directory NAME
-# (default stack) of the temporary directory $tmp and read its stack.env.
+# start_stack [NAME]: start a stack on free ports in $tmp/NAME (default
+# $tmp/stack) and read its stack.env.
 # The first call builds, creates $tmp and sets an exit trap that stops
 # every stack started there and removes $tmp.  Export the stack's settings
 # before the call.

@@ -81,7 +81,7 @@ open_stream(int port, const char *token)
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	char request[2048], response[4096];
 	size_t got = 0;
-	int fd, one = 1;
+	int fd, nodelay = 1;
 
 	addr.sin_port = htons((unsigned short)port);
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -90,7 +90,7 @@ open_stream(int port, const char *token)
 		die("socket");
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("connect");
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
 	snprintf(request, sizeof(request),
 	    "GET /rt HTTP/1.1\r\n"
 	    "Host: 127.0.0.1:%d\r\n"

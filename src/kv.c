@@ -27,7 +27,6 @@ struct kv_conn {
 	char in_flight[16];
 	/* Its reply, read before a later command on the same connection. */
 	redisReply *early;
-	bool early_read;
 };
 
 static struct kv_conn conns[2] = {
@@ -109,7 +108,6 @@ read_in_flight(struct kv_conn *c)
 	memcpy(command, c->in_flight, sizeof(command));
 	c->in_flight[0] = '\0';
 	c->early = read_reply(c, command);
-	c->early_read = true;
 }
 
 void
@@ -125,7 +123,6 @@ kv_close(void)
 		if (conns[i].early != NULL)
 			freeReplyObject(conns[i].early);
 		conns[i].early = NULL;
-		conns[i].early_read = false;
 	}
 }
 
@@ -254,16 +251,16 @@ kv_send(enum kv_instance which, int argc, const char **argv)
 	if (c->early != NULL)
 		freeReplyObject(c->early);
 	c->early = NULL;
-	c->early_read = false;
 	if (kv_connect(c) == NULL)
 		return -1;
 	for (i = 0; i < argc; i++)
 		lens[i] = strlen(argv[i]);
 	if (redisAppendCommandArgv(c->ctx, argc, argv, lens) != REDIS_OK)
 		goto failed;
-	while (!done)
+	while (!done) {
 		if (redisBufferWrite(c->ctx, &done) != REDIS_OK)
 			goto failed;
+	}
 	snprintf(c->in_flight, sizeof(c->in_flight), "%s", argv[0]);
 	return 0;
 failed:
@@ -283,14 +280,12 @@ kv_receive(enum kv_instance which)
 	read_in_flight(c);
 	reply = c->early;
 	c->early = NULL;
-	c->early_read = false;
 	return reply;
 }
 
-bool
+void
 kv_end_request(void)
 {
-	bool left = false;
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(conns); i++) {
@@ -300,19 +295,14 @@ kv_end_request(void)
 			log_warn("%s: the reply of %s was never read; closing "
 				 "the connection", c->name, c->in_flight);
 			drop(c);
-			left = true;
 		}
-		if (c->early_read) {
+		if (c->early != NULL) {
 			log_warn("%s: a reply read early was never taken",
 			    c->name);
-			left = true;
-		}
-		if (c->early != NULL)
 			freeReplyObject(c->early);
-		c->early = NULL;
-		c->early_read = false;
+			c->early = NULL;
+		}
 	}
-	return left;
 }
 
 bool

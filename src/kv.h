@@ -51,9 +51,9 @@ redisReply *kv_receive(enum kv_instance which);
 /*
  * At the end of a request: drop any reply still unread, closing the
  * connection when one is in flight, so that it cannot reach a later
- * request.  Returns true when there was one, which is a caller's bug.
+ * request.  Either case is a caller's bug and is logged.
  */
-bool kv_end_request(void);
+void kv_end_request(void);
 
 bool kv_ping(enum kv_instance which);
 

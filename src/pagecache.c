@@ -32,7 +32,7 @@ computed_under(const redisReply *entry, const struct buf *generations)
 /*
  * Read the scopes' generations and the entry in one MGET.  Returns true
  * when the entry was computed under the generations read, and appends its
- * text to pc->hit.  pc->generations holds the ones read either way ("0"
+ * text to pc->hit.  pc->generations gets the ones read either way ("0"
  * for each when the cache Redis is unreachable).
  */
 static bool

@@ -38,13 +38,13 @@ struct pagecache {
 };
 
 /*
- * Look up the response KIND about scopes (generation names such as
- * "wall:UUID", "post:UUID" or a profile id, the generation friends.c bumps
- * on every friendship change; borrowed until pagecache_close()) whose
- * other parameters are rest.  Returns true on a hit, with the text in
- * pc->hit.  On a miss, pc->filler is true when this worker holds the fill
- * lock; either way the caller computes the response and passes it to
- * pagecache_reply_and_put(), or gives up and calls pagecache_close().
+ * Look up the response KIND about scopes whose other parameters are rest.
+ * A scope is a generation name such as "wall:UUID", "post:UUID" or a
+ * profile id, which friends.c bumps on every friendship change.  pc keeps
+ * the scope pointers until pagecache_close().  Returns true on a hit, with the
+ * text in pc->hit.  On a miss, pc->filler tells whether this worker took
+ * the fill lock.  Either way the caller then computes the response and
+ * passes it to pagecache_reply_and_put(), or calls pagecache_close().
  */
 bool pagecache_open(struct pagecache *pc, const char *kind,
     const char *const *scopes, int nscopes, const char *rest);

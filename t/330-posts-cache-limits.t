@@ -128,6 +128,12 @@ is($L->{c}->request(PUT => "/api/posts/$lp/like")->{status}, 429, 'second like i
 my $L2 = register_user(username => "${tag}other");
 $L2->{c} = login_user($L2);
 is($L2->{c}->request(POST => '/api/posts', { content => 'other' })->{status}, 201, 'limits are per profile');
+like(redis('pubsub', 'TTL', "bb:rl:post:$L2->{id}"), qr/^:[1-9]\d*$/, 'a new window gets an expiry');
+# A counter whose expiry was lost gets one at its next event.
+redis('pubsub', 'SET', "bb:rl:comment:$L2->{id}", '0');
+is(redis('pubsub', 'TTL', "bb:rl:comment:$L2->{id}"), ':-1', 'counter starts without expiry');
+is($L2->{c}->request(POST => "/api/posts/$lp/comments", { content => 'c3' })->{status}, 201, 'comment counted on that counter');
+like(redis('pubsub', 'TTL', "bb:rl:comment:$L2->{id}"), qr/^:[1-9]\d*$/, 'the counter gets an expiry');
 service(stop => 'redis-pubsub');
 is($L->{c}->request(POST => '/api/posts', { content => 'open' })->{status}, 201, 'limits fail open without the pub/sub Redis');
 service(start => 'redis-pubsub');
