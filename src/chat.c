@@ -109,7 +109,7 @@ chat_membership_or_reply(struct request *req, struct chat_membership *m,
 	const char *group = http_route_param(req, "group");
 	const char *params[3] = { group, req->profile_id,
 		lock ? "true" : "false" };
-	PGresult *res = db_exec(sql_membership, 3, params, NULL);
+	PGresult *res = db_exec_prepared(sql_membership, 3, params, NULL);
 
 	memset(m, 0, sizeof(*m));
 	m->group = group;
@@ -160,7 +160,7 @@ chat_lock(const char *group)
 {
 	const char *params[1] = { group };
 
-	return db_command(sql_lock, 1, params, NULL);
+	return db_command_prepared(sql_lock, 1, params, NULL);
 }
 
 void
@@ -168,7 +168,7 @@ chat_unlock(const char *group)
 {
 	const char *params[1] = { group };
 
-	if (db_command(sql_unlock, 1, params, NULL) == -1)
+	if (db_command_prepared(sql_unlock, 1, params, NULL) == -1)
 		log_warn("conversation %s: releasing its lock failed", group);
 }
 
@@ -275,7 +275,7 @@ store_message(const struct request *req, const char *group,
 {
 	const char *params[3] = { group, req->profile_id, content };
 	struct json_object *m;
-	PGresult *res = db_exec(sql_send, 3, params, NULL);
+	PGresult *res = db_exec_prepared(sql_send, 3, params, NULL);
 
 	*members = NULL;
 	if (res == NULL)

@@ -23,6 +23,17 @@ static long long last_failed_connect_ms;
 static struct log_limiter connect_limiter;
 static char error_constraint[64];
 
+/*
+ * Statements prepared on the current connection, by the address of their
+ * text; statement i is named "bb_i".  Emptied when the connection closes.
+ * stale_prepared asks for DEALLOCATE ALL before the next statement, after
+ * the server lost or invalidated one of ours inside a transaction.
+ */
+#define PREPARED_MAX 64
+static const char *prepared[PREPARED_MAX];
+static int n_prepared;
+static bool stale_prepared;
+
 /* Do not hammer a PostgreSQL that is down: one attempt per interval. */
 #define RECONNECT_INTERVAL_MS 250
 
@@ -51,6 +62,8 @@ db_close(void)
 		PQfinish(conn);
 	conn = NULL;
 	in_transaction = false;
+	n_prepared = 0;
+	stale_prepared = false;
 }
 
 /* Open a new connection with our session settings; 0 or -1. */
@@ -95,12 +108,62 @@ db_connection(void)
 	return conn;
 }
 
-static PGresult *
-exec_once(const char *sql, int n, const char *const *values)
+/* Forget our prepared statements, on the server too. */
+static void
+forget_prepared(void)
 {
+	PGresult *res = PQexec(conn, "DEALLOCATE ALL");
+
+	stale_prepared = PQresultStatus(res) != PGRES_COMMAND_OK;
+	PQclear(res);
+	n_prepared = 0;
+}
+
+/* Index of sql among the prepared statements, preparing it if needed. */
+static int
+prepared_index(const char *sql, int n, PGresult **error)
+{
+	char name[16];
+	PGresult *res;
+	int i;
+
+	*error = NULL;
+	for (i = 0; i < n_prepared; i++)
+		if (prepared[i] == sql)
+			return i;
+	if (n_prepared == PREPARED_MAX)
+		return -1;
+	snprintf(name, sizeof(name), "bb_%d", n_prepared);
+	res = PQprepare(conn, name, sql, n, NULL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		*error = res;
+		return -1;
+	}
+	PQclear(res);
+	prepared[n_prepared] = sql;
+	return n_prepared++;
+}
+
+static PGresult *
+exec_once(const char *sql, int n, const char *const *values, bool prepare)
+{
+	PGresult *error;
+	char name[16];
+	int i;
+
 	if (db_connection() == NULL)
 		return NULL;
-	return PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	if (stale_prepared && !in_transaction)
+		forget_prepared();
+	if (!prepare || stale_prepared)
+		return PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	i = prepared_index(sql, n, &error);
+	if (error != NULL)
+		return error;
+	if (i == -1)
+		return PQexecParams(conn, sql, n, NULL, values, NULL, NULL, 0);
+	snprintf(name, sizeof(name), "bb_%d", i);
+	return PQexecPrepared(conn, name, n, values, NULL, NULL, 0);
 }
 
 static bool
@@ -111,19 +174,55 @@ result_ok(const PGresult *res)
 	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
 }
 
-PGresult *
-db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
+/*
+ * True when res failed because the server no longer has one of our
+ * prepared statements (a pooler or DISCARD ALL dropped it) or can no
+ * longer run it (a migration changed the columns it returns).
+ */
+static bool
+prepared_lost(const PGresult *res)
 {
-	PGresult *res = exec_once(sql, n, values);
-	const char *state;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
-	/* A connection lost between requests: retry once when it is safe. */
-	if ((res == NULL || !result_ok(res)) && !in_transaction &&
+	return state != NULL && (strcmp(state, "26000") == 0 ||
+	    strcmp(state, "0A000") == 0 || strcmp(state, "42P05") == 0);
+}
+
+/*
+ * Run sql once, and once more when that is safe and may help: the
+ * connection was lost between requests, or our prepared statements were.
+ */
+static PGresult *
+exec_retrying(const char *sql, int n, const char *const *values,
+    bool prepare)
+{
+	PGresult *res = exec_once(sql, n, values, prepare);
+
+	if (res != NULL && result_ok(res))
+		return res;
+	if (prepare && res != NULL && prepared_lost(res)) {
+		stale_prepared = true;
+		if (in_transaction)
+			return res;
+		PQclear(res);
+		return exec_once(sql, n, values, prepare);
+	}
+	if (!in_transaction &&
 	    (conn == NULL || PQstatus(conn) == CONNECTION_BAD)) {
 		PQclear(res);
 		last_failed_connect_ms = 0;
-		res = exec_once(sql, n, values);
+		res = exec_once(sql, n, values, prepare);
 	}
+	return res;
+}
+
+static PGresult *
+run(const char *sql, int n, const char *const *values, char sqlstate[6],
+    bool prepare)
+{
+	PGresult *res = exec_retrying(sql, n, values, prepare);
+	const char *state;
+
 	if (sqlstate != NULL)
 		sqlstate[0] = '\0';
 	if (res != NULL && result_ok(res))
@@ -150,6 +249,19 @@ db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
 	return NULL;
 }
 
+PGresult *
+db_exec(const char *sql, int n, const char *const *values, char sqlstate[6])
+{
+	return run(sql, n, values, sqlstate, false);
+}
+
+PGresult *
+db_exec_prepared(const char *sql, int n, const char *const *values,
+    char sqlstate[6])
+{
+	return run(sql, n, values, sqlstate, true);
+}
+
 const char *
 db_error_constraint(void)
 {
@@ -161,6 +273,18 @@ db_command(const char *sql, int n, const char *const *values,
     char sqlstate[6])
 {
 	PGresult *res = db_exec(sql, n, values, sqlstate);
+
+	if (res == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int
+db_command_prepared(const char *sql, int n, const char *const *values,
+    char sqlstate[6])
+{
+	PGresult *res = db_exec_prepared(sql, n, values, sqlstate);
 
 	if (res == NULL)
 		return -1;

@@ -41,6 +41,23 @@ PGresult *db_exec(const char *sql, int n, const char *const *values,
 int db_command(const char *sql, int n, const char *const *values,
     char sqlstate[6]);
 
+/*
+ * Like db_exec and db_command, for the statements of hot paths.  The
+ * statement is prepared once per connection and then run by name, so
+ * PostgreSQL parses it once and may keep a generic plan: use these only
+ * where a plan that ignores the parameter values is as good as one made
+ * for them (lookups by key, function calls).  sql must live as long as
+ * the process (a static array): it is remembered by address, and at most
+ * 64 statements are prepared (others run unprepared).  A statement the
+ * server lost or can no longer run as prepared (DISCARD ALL, a migration
+ * that changed its columns) is prepared again and retried once outside a
+ * transaction.
+ */
+PGresult *db_exec_prepared(const char *sql, int n, const char *const *values,
+    char sqlstate[6]);
+int db_command_prepared(const char *sql, int n, const char *const *values,
+    char sqlstate[6]);
+
 /* Constraint named by the last failed statement's error, or "". */
 const char *db_error_constraint(void);
 
