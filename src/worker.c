@@ -9,6 +9,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -59,8 +61,10 @@ worker_exit(int status)
 }
 
 /*
- * SIGTERM: an idle worker (blocked in accept) leaves at once; a busy one
- * finishes the request it is serving and leaves after writing it.
+ * SIGTERM: an idle worker (waiting for a connection) leaves at once; a
+ * busy one finishes the request it is serving and leaves after writing
+ * it.  The signal is blocked from the moment a connection may be taken,
+ * so a busy worker gets it only between requests.
  */
 static void
 on_terminate(int sig)
@@ -200,17 +204,55 @@ warm_up(const struct config *cfg)
 	password_dummy_verify("", 0, &cost);
 }
 
+/*
+ * Wait until listen_fd has a connection, with SIGTERM deliverable only
+ * during the wait: ppoll swaps in the mask waiting, which lets it through.
+ * libfcgi's accept also reads the request's parameters.  A SIGTERM
+ * during FCGX_Accept_r would therefore drop a connection already taken,
+ * so the signal waits for this point, where no connection is held.  The listening socket is
+ * non-blocking, so a worker that loses the race for a connection gets
+ * EAGAIN from accept instead of blocking there with the signal held.
+ * Returns 0, or -1 when the wait failed.
+ */
+static int
+wait_for_connection(int listen_fd, const sigset_t *waiting)
+{
+	struct pollfd pfd = { .fd = listen_fd, .events = POLLIN };
+	int rc;
+
+	idle = 1;
+	rc = ppoll(&pfd, 1, NULL, waiting);
+	idle = 0;
+	if (rc == 1 && (pfd.revents & POLLIN))
+		return 0;
+	if (rc == -1 && errno == EINTR)
+		return -1;
+	log_warn("waiting for FastCGI connections failed: %s (revents %#x)",
+	    rc == -1 ? strerror(errno) : "not readable", pfd.revents);
+	usleep(100000);
+	return -1;
+}
+
 int
 worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 {
 	FCGX_Request fcgi;
-	sigset_t term, old;
+	sigset_t term, waiting;
 
 	config = cfg;
 	install_signals();
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &waiting);
+	sigdelset(&waiting, SIGTERM);
+	sigdelset(&waiting, SIGINT);
+	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) ==
+	    -1) {
+		log_error("cannot make the FastCGI socket non-blocking: %s",
+		    strerror(errno));
+		return 1;
+	}
 	if (FCGX_Init() != 0) {
 		log_error("libfcgi initialisation failed");
 		return 1;
@@ -224,11 +266,11 @@ worker_run(const struct config *cfg, int listen_fd, int ready_fd)
 	while (!stopping) {
 		int rc;
 
-		idle = 1;
-		sigprocmask(SIG_UNBLOCK, &term, &old);
+		if (wait_for_connection(listen_fd, &waiting) == -1)
+			continue;
 		rc = FCGX_Accept_r(&fcgi);
-		sigprocmask(SIG_BLOCK, &term, &old);
-		idle = 0;
+		if (rc == -EAGAIN || rc == -EWOULDBLOCK)
+			continue;
 		if (rc < 0) {
 			if (rc != -EINTR && errno != EINTR)
 				log_warn("FastCGI accept failed: %d", rc);

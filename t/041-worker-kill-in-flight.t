@@ -15,11 +15,12 @@ use Bunny qw(private_stack api register_user login_user service
     worker_pids master_pid wait_until log_text);
 use Bunny::Load;
 
-# The syscall a process is blocked in: an idle worker waits in accept()
-# or accept4() for the next request.
-my %accept = (x86_64 => [ 43, 288 ], aarch64 => [ 202, 242 ]);
+# The syscall a process is blocked in: an idle worker waits in ppoll()
+# for the next connection, while a busy one waiting for PostgreSQL is in
+# poll().  Where the C library makes poll() of ppoll(), the two look alike.
+my %accept = (x86_64 => [ 271 ]);
 my $arch = (POSIX::uname())[4];
-plan skip_all => "no accept() numbers for $arch" unless $accept{$arch};
+plan skip_all => "idle and busy workers look alike on $arch" unless $accept{$arch};
 
 private_stack('worker-kill', workers => 2);
 my $u = register_user(prefix => 'wk');

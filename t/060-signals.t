@@ -35,6 +35,19 @@ if ($master == 0) {
 	die "exec: $!";
 }
 
+# The master is in no pid file of the stack: stop it here also when a
+# check dies or the test's alarm fires.
+$SIG{$_} = sub { die "caught SIG$_[0]\n" } for qw(ALRM INT TERM);
+END {
+	my $status = $?;
+	if ($master && waitpid($master, WNOHANG) == 0) {
+		kill 'TERM', $master;
+		kill 'KILL', $master
+		    unless wait_until(25, sub { waitpid($master, WNOHANG) == $master });
+	}
+	$? = $status;
+}
+
 sub log_text { open my $fh, '<', "$dir/bunnybookd.log"; local $/; <$fh> // '' }
 
 # Readiness notification.
@@ -64,6 +77,28 @@ if (select(my $rout = $rin, undef, undef, 5)) {
 	$notify->recv($msg, 4096);
 }
 like($msg, qr/READY=1|RELOADING=1/, 'reload is reported to systemd');
+
+# A worker told to stop while it holds a connection whose request has not
+# fully arrived still serves it: libfcgi reads the request's parameters
+# inside its accept call, so the stop must wait until that returns.
+my @holding = worker_pids($master);
+my $begun = Bunny::FastCGI::begin($sock);
+ok($begun, 'a request is begun and its parameters held back');
+sleep 0.3;
+kill 'HUP', $master;
+sleep 0.5;
+my $late = Bunny::FastCGI::finish($begun, {
+	REQUEST_METHOD => 'GET', REQUEST_URI => '/api/health',
+	QUERY_STRING => '', SERVER_PROTOCOL => 'HTTP/1.1',
+});
+like($late // '', qr/^Status: 200/m,
+    'the request begun before the reload is answered');
+ok(wait_until(10, sub {
+	my @now = worker_pids($master);
+	@now == 2 && !grep { my $o = $_; grep { $_ == $o } @now } @holding;
+}), 'the reload still replaces every worker')
+    or diag("workers before: @holding; now: @{[ worker_pids($master) ]}\n"
+	. log_text());
 
 # A reload with a configuration that would not start is refused.
 my @before_bad = worker_pids($master);

@@ -29,21 +29,40 @@ sub _length {
 # (headers and body), or undef when the connection failed or was cut.
 sub request {
 	my ($path, $params, $body) = @_;
+	my $sock = begin($path) // return undef;
+	return finish($sock, $params, $body);
+}
+
+# begin(SOCKET_PATH) connects and sends only the request's first record;
+# returns the socket for finish, or undef.  Between the two, a worker has
+# taken the connection and waits for the rest of the request.
+sub begin {
+	my ($path) = @_;
 	my $sock = IO::Socket::UNIX->new(Peer => $path, Type => SOCK_STREAM)
 	    or return undef;
+	$sock->autoflush(1);
+	print {$sock} _record(BEGIN_REQUEST, pack('nCx5', RESPONDER, 0));
+	return $sock;
+}
+
+# finish(SOCKET, {PARAM => VALUE}, BODY) sends the parameters and the body
+# of a request begun with begin and returns the raw response, or undef.
+sub finish {
+	my ($sock, $params, $body) = @_;
 	$body //= '';
 	my $p = '';
 	for my $k (sort keys %$params) {
 		$p .= _length(length $k) . _length(length $params->{$k}) . $k . $params->{$k};
 	}
-	my $out = _record(BEGIN_REQUEST, pack('nCx5', RESPONDER, 0));
+	my $out = '';
 	$out .= _record(PARAMS, $p) if length $p;
 	$out .= _record(PARAMS, '');
 	for (my $i = 0; $i < length $body; $i += 32768) {
 		$out .= _record(FCGI_STDIN, substr($body, $i, 32768));
 	}
 	$out .= _record(FCGI_STDIN, '');
-	print {$sock} $out;
+	local $SIG{PIPE} = 'IGNORE';
+	print {$sock} $out or return undef;
 	my $response = '';
 	while (1) {
 		my $header = _read_exact($sock, 8) // return undef;
