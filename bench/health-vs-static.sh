@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Baseline: requests/s of GET /api/health through nginx and FastCGI against
-# nginx serving a small static file, measured in one run on this machine
-# with wrk.  Starts its own stack in a temporary directory on free ports
+# nginx serving a small static file (/bunny.svg, 859 bytes), measured in
+# one run on this machine with wrk.  A round with a non-2xx answer or a
+# socket error stops the script.  Starts its own stack in a temporary directory on free ports
 # and stops it afterwards.
 #
 #   bench/health-vs-static.sh [DURATION_S] [CONNECTIONS] [ROUNDS]
@@ -15,21 +16,28 @@ DURATION=${1:-10}
 CONNECTIONS=${2:-32}
 ROUNDS=${3:-3}
 
-. "$ROOT/bench/stack.sh"
-start_stack
+die() { printf 'bench/health-vs-static.sh: %s\n' "$*" >&2; exit 1; }
 
-# rate URL: wrk's requests/s for one round.
+. "$ROOT/bench/stack.sh"
+. "$ROOT/bench/wrk-measure.sh"
+start_stack
+STATIC=/bunny.svg
+[ "$(curl -fsS -o /dev/null -w '%{content_type}' "$BB_URL$STATIC")" = image/svg+xml ] ||
+	die "$STATIC is not served as a static file"
+
+# rate NAME URL: wrk's requests/s for one round.
 rate() {
-	wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "$1" |
-		awk '/^Requests\/sec:/ { print $2 }'
+	measure "$1" "$2" | cut -d'|' -f2
 }
 
 # median of ROUNDS rounds, alternating targets so drift hits both alike.
 static_rates=()
 health_rates=()
 for _ in $(seq "$ROUNDS"); do
-	static_rates+=("$(rate "$BB_URL/style.css")")
-	health_rates+=("$(rate "$BB_URL/api/health")")
+	r=$(rate static "$BB_URL$STATIC") || exit 1
+	static_rates+=("$r")
+	r=$(rate health "$BB_URL/api/health") || exit 1
+	health_rates+=("$r")
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 static=$(median "${static_rates[@]}")
@@ -40,6 +48,6 @@ echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS rounds; workers: $(grep '^workers' "$tmp/stack/bunnybook.conf")"
 echo "| target | requests/s (rounds) |"
 echo "|---|---|"
-echo "| static file /style.css | $static (${static_rates[*]}) |"
+echo "| static file $STATIC | $static (${static_rates[*]}) |"
 echo "| GET /api/health via FastCGI | $health (${health_rates[*]}) |"
 echo "FastCGI health is $ratio% of the static-file rate"
