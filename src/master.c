@@ -138,12 +138,11 @@ is_unix_path(const char *listen)
 }
 
 /*
- * Check that the listen address can be bound, with errno set when not.
  * libfcgi's FCGX_OpenSocket() exits the process on a failed bind with a
  * message that names no address, so failures are caught here first.
  */
-static bool
-listener_usable(const char *listen)
+bool
+master_listen_usable(const char *listen)
 {
 	struct addrinfo hints, *res = NULL;
 	char *copy = xstrdup(listen), *colon, *slash;
@@ -192,7 +191,7 @@ open_listener(const struct config *cfg)
 {
 	int fd;
 
-	if (!listener_usable(cfg->listen)) {
+	if (!master_listen_usable(cfg->listen)) {
 		log_error("cannot listen on %s: %s", cfg->listen,
 		    strerror(errno));
 		return -1;

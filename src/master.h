@@ -16,4 +16,12 @@
 int master_run(struct config *cfg, const char *config_path,
     bool path_required);
 
+/*
+ * Check that this process can listen on listen, a unix socket path or
+ * host:port.  A path needs a directory the process may create files in.
+ * A host:port is tested by binding a socket and closing it.  Returns false
+ * with errno set when the check fails.
+ */
+bool master_listen_usable(const char *listen);
+
 #endif

@@ -66,7 +66,9 @@ list_migrations(const char *dir, char ***names)
 		(*names)[count++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(*names, (size_t)count, sizeof(char *), compare_names);
+	/* An empty directory leaves *names NULL, which qsort() must not get. */
+	if (count > 1)
+		qsort(*names, (size_t)count, sizeof(char *), compare_names);
 	return count;
 }
 

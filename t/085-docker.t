@@ -104,8 +104,11 @@ like(health_test('bunnybookd'), qr{cgi-fcgi .*REQUEST_URI=/api/health\b|REQUEST_
     'bunnybookd health check asks /api/health over FastCGI');
 
 # ------------------------------------------------------------ start order
+# bunnybookd migrate connects once, without retrying, to PostgreSQL and to
+# Neo4j (for its uniqueness constraint), so it must not start before both
+# are healthy; `docker compose run migrate ...` waits for the same.
 my %depends_on = (
-	migrate => { postgres => 'service_healthy' },
+	migrate => { postgres => 'service_healthy', neo4j => 'service_healthy' },
 	bunnybookd => {
 		migrate => 'service_completed_successfully',
 		'redis-cache' => 'service_healthy',
@@ -192,7 +195,8 @@ is($env->{BUNNYBOOK_SITE_ORIGIN}, "http://127.0.0.1:$host_port", 'site origin is
 is($env->{JWT_KEY_FILE}, '/var/lib/bunnybook/jwt.key', 'the generated jwt_key is kept in the state volume');
 ok($mounts{bunnybookd}{'/var/lib/bunnybook'}, 'bunnybookd keeps its state on a volume');
 
-# The values themselves pass bunnybookd's own start-up checks.
+# The values pass check-config, which checks keys and values without
+# connecting to anything, so the service names need not resolve here.
 my $env_args = join ' ', map { "'$_=$env->{$_}'" } @bunnybook_vars;
 my $out = `env -i PATH="\$PATH" $env_args BUNNYBOOK_JWT_KEY='${\('k' x 40)}' '$bin' -c /dev/null check-config 2>&1`;
 is($? >> 8, 0, 'check-config accepts the compose settings') or diag($out);
