@@ -1,10 +1,10 @@
 #!/usr/bin/perl
 # Sessions: refresh rotation, reuse revoking the session, the two-tab
-# race, logout, the session list and password changes.
+# race, logout, the session list, password changes and their throttling.
 use strict;
 use warnings;
 use Test::More;
-use Bunny qw(api register_user login_user new_client sql);
+use Bunny qw(api register_user login_user new_client sql redis);
 
 my $u = register_user();
 
@@ -139,6 +139,37 @@ is($keep->request(GET => '/api/sessions')->{status}, 200, 'the changing session 
 is($lose->request(GET => '/api/sessions')->{status}, 401, 'other sessions are revoked');
 is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 401, 'old password no longer works');
 is(api(POST => '/api/login', { email => $u->{email}, password => 'new-carrots-1' })->{status}, 200, 'new password works');
+
+# Wrong current passwords are throttled per account and per address like
+# logins, and the right one resets the account's counter.
+my $g = register_user();
+my $gc = login_user($g);
+my $pw_account = "bb:passwordfail:account:$g->{id}";
+my $pw_address = 'bb:passwordfail:address:127.0.0.1';
+redis(pubsub => 'DEL', $pw_address);
+sub change_password {
+	my ($client, $current) = @_;
+	return $client->request(POST => '/api/password', { currentPassword => $current, newPassword => 'new-carrots-2' });
+}
+my @wrong = map { change_password($gc, "guess-$_")->{status} } 1 .. 5;
+is_deeply(\@wrong, [ (403) x 5 ], 'five wrong current passwords are 403');
+$r = change_password($gc, $g->{password});
+is($r->{status}, 429, 'the sixth attempt is throttled, even with the right password');
+like($r->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, 'the throttled answer has Retry-After');
+is($r->{body}{error}{code}, 'TooManyRequests', 'code is TooManyRequests');
+like(redis(pubsub => 'TTL', $pw_account), qr/^:([1-9]\d*)$/, 'the counter expires');
+is(api(POST => '/api/login', { email => $g->{email}, password => $g->{password} })->{status}, 200,
+    'login is not throttled by wrong current passwords');
+redis(pubsub => 'DEL', $pw_account);
+is(change_password($gc, 'guess-again')->{status}, 403, 'a failure after the window counts anew');
+is(change_password($gc, $g->{password})->{status}, 204, 'the right password below the limit works');
+is(redis(pubsub => 'EXISTS', $pw_account), ':0', 'success resets the account counter');
+redis(pubsub => 'SET', $pw_address, 50, 'EX', 900);
+my $h = register_user();
+$r = change_password(login_user($h), 'not-the-password');
+is($r->{status}, 429, 'fifty failures from one address throttle other accounts');
+like($r->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, 'the address answer has Retry-After');
+redis(pubsub => 'DEL', $pw_address);
 
 # Expired and long-revoked sessions are purged at the next login.
 my $p = register_user();
