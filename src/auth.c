@@ -43,8 +43,7 @@ static const char sql_token_lookup[] =
     "SELECT s.id, s.profile_id, p.username,"
     "  rt.rotated_at IS NOT NULL,"
     "  rt.rotated_at > now() - make_interval(secs => $2::int),"
-    "  s.revoked_at IS NOT NULL OR s.expires_at <= now(),"
-    "  floor(extract(epoch FROM s.expires_at))::bigint"
+    "  s.revoked_at IS NOT NULL OR s.expires_at <= now()"
     " FROM refresh_tokens rt"
     " JOIN sessions s ON s.id = rt.session_id"
     " JOIN profiles p ON p.id = s.profile_id"
@@ -53,8 +52,12 @@ static const char sql_token_lookup[] =
 static const char sql_token_rotate[] =
     "UPDATE refresh_tokens SET rotated_at = now()"
     " WHERE token_hash = $1 AND rotated_at IS NULL";
+/* The session lasts as long as its newest refresh token, $3 seconds. */
 static const char sql_session_touch[] =
-    "UPDATE sessions SET last_used_at = now(), ip = $2 WHERE id = $1";
+    "UPDATE sessions SET last_used_at = now(), ip = $2,"
+    "  expires_at = now() + make_interval(secs => $3::int)"
+    " WHERE id = $1"
+    " RETURNING floor(extract(epoch FROM expires_at))::bigint";
 static const char sql_session_revoke[] =
     "UPDATE sessions SET revoked_at = now()"
     " WHERE id = $1 AND revoked_at IS NULL";
@@ -432,6 +435,36 @@ refresh_refused(struct request *req, bool keep_cookies, const char *why)
 	http_error(req, 401, "Unauthorized", NULL, "%s", why);
 }
 
+/*
+ * Inside the caller's transaction: retire the token whose hash is given,
+ * store a new one in refresh, and extend the session to the new token's
+ * expiry, returned in *refresh_exp.  Returns 0 or -1.
+ */
+static int
+rotate_refresh_token(struct request *req, const char *hash,
+    const char *session_id, char refresh[TOKEN_REFRESH_LEN + 1],
+    long long *refresh_exp)
+{
+	char ttl[16];
+	const char *rotate[1] = { hash };
+	const char *touch[3] = { session_id, auth_client_address(req), ttl };
+	PGresult *res;
+
+	snprintf(ttl, sizeof(ttl), "%d", worker_config()->refresh_token_ttl_s);
+	if (db_command(sql_token_rotate, 1, rotate, NULL) == -1)
+		return -1;
+	res = db_exec(sql_session_touch, 3, touch, NULL);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -1;
+	}
+	*refresh_exp = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return store_refresh_token(session_id, refresh);
+}
+
 void
 auth_refresh(struct request *req)
 {
@@ -467,7 +500,6 @@ auth_refresh(struct request *req)
 	snprintf(session_id, sizeof(session_id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(profile_id, sizeof(profile_id), "%s", PQgetvalue(res, 0, 1));
 	snprintf(username, sizeof(username), "%s", PQgetvalue(res, 0, 2));
-	refresh_exp = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 
 	/* Step 1: an ended session refreshes nothing. */
 	if (*PQgetvalue(res, 0, 5) == 't') {
@@ -498,16 +530,9 @@ auth_refresh(struct request *req)
 	PQclear(res);
 
 	/* Step 3: rotate. */
-	{
-		const char *rotate[1] = { hash };
-		const char *touch[2] = { session_id, auth_client_address(req) };
-
-		if (db_command(sql_token_rotate, 1, rotate, NULL) == -1 ||
-		    db_command(sql_session_touch, 2, touch, NULL) == -1 ||
-		    store_refresh_token(session_id, refresh) == -1 ||
-		    db_commit() == -1)
-			goto fail;
-	}
+	if (rotate_refresh_token(req, hash, session_id, refresh,
+	    &refresh_exp) == -1 || db_commit() == -1)
+		goto fail;
 	reply_token_pair(req, profile_id, username, session_id, refresh,
 	    refresh_exp);
 	explicit_bzero(refresh, sizeof(refresh));

@@ -1,10 +1,24 @@
 #!/usr/bin/perl
-# Sessions: refresh rotation, reuse revoking the session, the two-tab
-# race, logout, the session list, password changes and their throttling.
+# Sessions: refresh rotation and expiry, reuse revoking the session, the
+# two-tab race, logout, the session list, password changes and their
+# throttling.
 use strict;
 use warnings;
 use Test::More;
 use Bunny qw(api register_user login_user new_client sql redis);
+
+# The id of the session a client is logged in with.
+sub current_sid {
+	my ($client) = @_;
+	my ($s) = grep { $_->{current} } @{ $client->request(GET => '/api/sessions')->{body} // [] };
+	return $s ? $s->{id} : undef;
+}
+
+sub set_cookies {
+	my ($res) = @_;
+	my $h = $res->{headers}{'set-cookie'} // [];
+	return ref $h ? @$h : ($h);
+}
 
 my $u = register_user();
 
@@ -170,6 +184,25 @@ $r = change_password(login_user($h), 'not-the-password');
 is($r->{status}, 429, 'fifty failures from one address throttle other accounts');
 like($r->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, 'the address answer has Retry-After');
 redis(pubsub => 'DEL', $pw_address);
+
+# Each refresh keeps the session for the refresh token's 14 days from then,
+# so a session in use stays signed in.
+my $k = register_user();
+my $kc = login_user($k, cookies_only => 1);
+my $k_sid = current_sid($kc);
+sql("UPDATE sessions SET expires_at = now() + interval '1 day' WHERE id = '$k_sid'");
+$r = $kc->request(POST => '/api/refresh');
+is($r->{status}, 200, 'a session with one day left refreshes');
+my $fortnight = 14 * 86400;
+cmp_ok($r->{body}{refreshExp}, '>=', int(time) + $fortnight - 60, 'the new refresh token lives 14 days');
+cmp_ok($r->{body}{refreshExp}, '<=', int(time) + $fortnight + 2, 'and no longer');
+is(sql("SELECT floor(extract(epoch FROM expires_at))::bigint FROM sessions WHERE id = '$k_sid'"),
+    $r->{body}{refreshExp}, 'the session expires with its newest refresh token');
+my ($k_cookie) = grep { /^refresh_token=/ } set_cookies($r);
+my ($max_age) = ($k_cookie // '') =~ /Max-Age=(\d+)/;
+ok(defined $max_age && abs($max_age - $fortnight) <= 60, 'the refresh cookie lives 14 days');
+sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '$k_sid'");
+is($kc->request(POST => '/api/refresh')->{status}, 401, 'an expired session does not refresh');
 
 # Expired and long-revoked sessions are purged at the next login.
 my $p = register_user();
