@@ -4,35 +4,30 @@
  * cross-site checks around them.  Passwords and the account routes live
  * in accounts.c; token encoding lives in token.c.
  *
- * Every authenticated request checks that its session is still live:
- * one EXISTS of bb:live:<session id> in the pub/sub Redis, a verdict kept
- * for a minute, or the session row in PostgreSQL when the verdict is
- * missing.  Revoking a session updates the row and deletes the verdict,
- * so its access tokens stop working at the next request.  Routes that
- * change nothing send the EXISTS before their handler runs and read the
- * reply after it, so the handler's own work overlaps the round trip.
+ * Every authenticated request checks that its session is still live with
+ * one round trip to the pub/sub Redis, or PostgreSQL when Redis cannot
+ * vouch for it (auth_live.c).  Revoking a session updates its row and then
+ * makes Redis stop vouching, so its access tokens fail from the moment the
+ * revoking request returns.  Routes that change nothing send the Redis
+ * read before their handler runs and take the reply after it, so the
+ * handler's own work overlaps the round trip.
  */
 #include "auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "auth_live.h"
 #include "db.h"
 #include "kv.h"
 #include "log.h"
 #include "token.h"
+#include "util.h"
 #include "worker.h"
 
-#define LIVE_PREFIX "bb:live:"
-/* How long a "session is live" verdict may be reused without PostgreSQL. */
-#define LIVE_CACHE_TTL_S 60
-#define LIVE_CACHE_TTL	 "60"
-
-static const char sql_session_live[] =
-    "SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
-    " AND expires_at > now()";
 static const char sql_session_create[] =
     "INSERT INTO sessions (profile_id, expires_at, user_agent, ip)"
     " VALUES ($1, now() + make_interval(secs => $2::int), $3, $4)"
@@ -128,71 +123,14 @@ find_token(struct request *req, struct buf *storage, bool *from_cookie,
 	return storage->data;
 }
 
-/* Cache the verdict that a session is live, for LIVE_CACHE_TTL_S. */
-static void
-remember_live(const char *session_id)
-{
-	char key[64];
-	const char *argv[] = { "SET", key, "1", "EX", LIVE_CACHE_TTL };
-	redisReply *reply;
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	reply = kv_commandv(KV_PUBSUB, 5, argv);
-	if (reply != NULL)
-		freeReplyObject(reply);
-}
-
-/* Build the EXISTS command of session_id's live verdict (static storage). */
-static const char **
-live_check(const char *session_id)
-{
-	static char key[64];
-	static const char *argv[] = { "EXISTS", key };
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	return argv;
-}
-
-/*
- * Decide whether the session may still be used, given the reply to
- * live_check() (freed here, NULL when Redis failed).  A recent "live"
- * verdict in Redis decides without PostgreSQL; its absence (expired, never
- * set, or a Redis that restarted empty) means asking PostgreSQL, so losing
- * Redis can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
- */
-static bool
-session_live_after(const char *session_id, redisReply *reply)
-{
-	const char *params[] = { session_id };
-	PGresult *res;
-	bool live;
-
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer == 1) {
-		freeReplyObject(reply);
-		return true;
-	}
-	if (reply != NULL)
-		freeReplyObject(reply);
-	res = db_exec(sql_session_live, 1, params, NULL);
-	live = res != NULL && PQntuples(res) == 1;
-	PQclear(res);
-	/*
-	 * NOTE: a logout between the query above and this SET leaves a
-	 * stale verdict, so such a race can keep a revoked session usable
-	 * for up to LIVE_CACHE_TTL_S.
-	 */
-	if (live)
-		remember_live(session_id);
-	return live;
-}
-
-/* Tell whether the session may still be used, asking Redis first. */
+/* Decide whether the session may still be used, asking Redis first. */
 static bool
 session_live(const char *session_id)
 {
-	return session_live_after(session_id,
-	    kv_commandv(KV_PUBSUB, 2, live_check(session_id)));
+	redisReply *reply = kv_commandv(KV_PUBSUB, AUTH_LIVE_ARGC,
+	    auth_live_command(session_id));
+
+	return auth_live_decide(session_id, reply);
 }
 
 int
@@ -203,7 +141,7 @@ auth_finish_or_reply(struct request *req)
 	if (!req->session_unchecked)
 		return 0;
 	req->session_unchecked = false;
-	live = session_live_after(req->session_id, kv_receive(KV_PUBSUB));
+	live = auth_live_decide(req->session_id, kv_receive(KV_PUBSUB));
 	if (live)
 		return 0;
 	http_reply_discard(req);
@@ -245,7 +183,8 @@ auth_authenticate_or_reply(struct request *req, bool required,
 	}
 	if (late_session_check) {
 		/* A failed send leaves kv_receive() nothing: PostgreSQL decides. */
-		kv_send(KV_PUBSUB, 2, live_check(claims.sid));
+		kv_send(KV_PUBSUB, AUTH_LIVE_ARGC,
+		    auth_live_command(claims.sid));
 	} else if (!session_live(claims.sid)) {
 		http_error(req, 401, "Unauthorized", NULL,
 		    "the session of this access token has ended");
@@ -542,25 +481,6 @@ fail:
 	http_internal_error(req);
 }
 
-/* Drop the cached "live" verdict of a revoked session. */
-static void
-forget_live(const char *session_id)
-{
-	char key[64];
-	const char *argv[] = { "DEL", key };
-	redisReply *reply;
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	reply = kv_commandv(KV_PUBSUB, 2, argv);
-	if (reply == NULL) {
-		log_error("could not drop the live mark of revoked session %s; "
-			  "its access tokens stay valid for up to %s s",
-		    session_id, LIVE_CACHE_TTL);
-		return;
-	}
-	freeReplyObject(reply);
-}
-
 int
 auth_revoke_session(const char *session_id)
 {
@@ -568,8 +488,7 @@ auth_revoke_session(const char *session_id)
 
 	if (db_command(sql_session_revoke, 1, params, NULL) == -1)
 		return -1;
-	forget_live(session_id);
-	return 0;
+	return auth_live_forget(&session_id, 1);
 }
 
 int
@@ -577,12 +496,17 @@ auth_revoke_other_sessions(const char *profile_id, const char *keep_session_id)
 {
 	const char *params[2] = { profile_id, keep_session_id };
 	PGresult *res = db_exec(sql_sessions_revoke_others, 2, params, NULL);
-	int i;
+	const char **ids;
+	int i, n, rc;
 
 	if (res == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		forget_live(PQgetvalue(res, i, 0));
+	n = PQntuples(res);
+	ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		ids[i] = PQgetvalue(res, i, 0);
+	rc = auth_live_forget(ids, n);
+	free(ids);
 	PQclear(res);
-	return 0;
+	return rc;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/perl
 # Sessions: refresh rotation and expiry, reuse revoking the session, the
-# two-tab race, logout, the session list, password changes and their
-# throttling.
+# two-tab race, logout (also while the pub/sub Redis is paused), the
+# session list, password changes and their throttling.
 use strict;
 use warnings;
 use Test::More;
+use Time::HiRes qw(time);
 use Bunny qw(api register_user login_user new_client sql redis);
 
 # The id of the session a client is logged in with.
@@ -95,9 +96,14 @@ like(join(' ', ref $r->{headers}{'set-cookie'} ? @{ $r->{headers}{'set-cookie'} 
 # Logout kills the access token immediately.
 my $c = login_user($u);
 is($c->request(GET => '/api/sessions')->{status}, 200, 'fresh session works');
+my $c_sid = current_sid($c);
+is(redis(pubsub => 'EXISTS', "bb:live:$c_sid"), ':1', 'a checked session has a mark in Redis');
 $r = $c->request(POST => '/api/logout');
 is($r->{status}, 204, 'logout is 204');
+is(redis(pubsub => 'EXISTS', "bb:live:$c_sid"), ':1',
+    'logout leaves a revoked mark, so a late write cannot mark it live');
 is($c->request(GET => '/api/sessions')->{status}, 401, 'the access token is rejected right after logout');
+is($c->request(GET => '/api/feed')->{status}, 401, 'a route with the late session check rejects it too');
 is($c->request(POST => '/api/refresh')->{status}, 401, 'the refresh token is revoked too');
 is(new_client()->request(POST => '/api/logout')->{status}, 401, 'logout needs authentication');
 
@@ -108,6 +114,38 @@ $gone->request(POST => '/api/logout');
 Bunny::service(restart => 'redis-pubsub');
 my @after_restart = map { $gone->request(GET => '/api/sessions')->{status} } 1 .. 8;
 is_deeply(\@after_restart, [ (401) x 8 ], 'a logged-out token stays rejected after Redis restarts');
+
+# A logout while the pub/sub Redis is paused cannot replace the session's
+# mark there, and the mark still says "live" when Redis resumes (if the
+# logout's write was queued, Redis may run it on resume: the test puts the
+# old mark back either way).  The token must be refused from the logout
+# on, on every worker, also after Redis resumes.
+my $hiccup = login_user($u);
+my $hiccup_sid = current_sid($hiccup);
+my $bystander = login_user($u);
+is($bystander->request(GET => '/api/sessions')->{status}, 200, 'another session works before the pause');
+is(redis(pubsub => 'EXISTS', "bb:live:$hiccup_sid"), ':1', 'the session is marked live before the pause');
+my $old_epoch = sql('SELECT epoch FROM session_epoch');
+Bunny::service(pause => 'redis-pubsub');
+my $t0 = time;
+$r = $hiccup->request(POST => '/api/logout');
+diag(sprintf 'logout with the pub/sub Redis paused took %.1f s', time - $t0);
+is($r->{status}, 204, 'logout succeeds while Redis is paused');
+is($hiccup->request(GET => '/api/sessions')->{status}, 401, 'the token is rejected at once while Redis is paused');
+is($hiccup->request(GET => '/api/feed')->{status}, 401, 'a late-checked route rejects it while Redis is paused');
+Bunny::service(resume => 'redis-pubsub');
+cmp_ok(sql('SELECT epoch FROM session_epoch'), '>', $old_epoch, 'the logout moved the session epoch on');
+my (@gone_after, @live_after);
+for my $i (1 .. 4) {
+	redis(pubsub => 'SET', "bb:live:$hiccup_sid", $old_epoch, 'EX', 60);
+	push @gone_after, $hiccup->request(GET => '/api/sessions')->{status};
+	push @live_after, $bystander->request(GET => '/api/sessions')->{status};
+	redis(pubsub => 'SET', "bb:live:$hiccup_sid", $old_epoch, 'EX', 60);
+	push @gone_after, $hiccup->request(GET => '/api/feed')->{status};
+}
+is_deeply(\@gone_after, [ (401) x 8 ], 'the token stays rejected after Redis resumes');
+is_deeply(\@live_after, [ (200) x 4 ], 'the other session keeps working after Redis resumes');
+
 # nchan's Redis came back, but an nginx worker may notice only after its
 # Redis connect timeout: a fresh nginx leaves the next test streams that work.
 Bunny::service(restart => 'nginx');
