@@ -207,11 +207,11 @@ failure_keys(const struct request *req, const char *email, char account[96],
 /*
  * Count this attempt against both limits before any hashing, so that
  * parallel guesses cannot all pass a check made before the count.  A
- * success takes its count back (see login_succeeded).
+ * success takes its count back (see attempt_succeeded).
  */
 static bool
 throttled_or_reply(struct request *req, const char *account,
-    const char *address)
+    const char *address, const char *failures)
 {
 	const struct config *cfg = worker_config();
 	int window = cfg->login_failure_window_s;
@@ -228,7 +228,7 @@ throttled_or_reply(struct request *req, const char *account,
 	snprintf(seconds, sizeof(seconds), "%d", wait);
 	http_add_header(req, "Retry-After", seconds);
 	http_error(req, 429, "TooManyRequests", NULL,
-	    "too many failed logins; retry in %d seconds", wait);
+	    "too many %s; retry in %d seconds", failures, wait);
 	return true;
 }
 
@@ -241,7 +241,7 @@ login_failed(struct request *req)
 
 /* A success resets the account's failures and is no failure of the address. */
 static void
-login_succeeded(const char *account, const char *address)
+attempt_succeeded(const char *account, const char *address)
 {
 	ratelimit_reset(account);
 	ratelimit_undo(address);
@@ -285,7 +285,7 @@ accounts_login(struct request *req)
 		return;
 	email = lower_copy(email_in, email_len);
 	failure_keys(req, email, account, address);
-	if (throttled_or_reply(req, account, address))
+	if (throttled_or_reply(req, account, address, "failed logins"))
 		goto out;
 
 	params[0] = email;
@@ -310,7 +310,7 @@ accounts_login(struct request *req)
 	snprintf(username, sizeof(username), "%s", PQgetvalue(res, 0, 1));
 	upgrade_hash(profile_id, password, password_len, PQgetvalue(res, 0, 2));
 	PQclear(res);
-	login_succeeded(account, address);
+	attempt_succeeded(account, address);
 	auth_start_session(req, profile_id, username);
 out:
 	free(email);
@@ -405,38 +405,74 @@ accounts_sessions_delete(struct request *req)
 	http_reply_empty(req, 204);
 }
 
+/* Keys of the two counters of wrong current passwords. */
+static void
+password_failure_keys(const struct request *req, char account[96],
+    char address[96])
+{
+	snprintf(account, 96, "bb:passwordfail:account:%.40s", req->profile_id);
+	snprintf(address, 96, "bb:passwordfail:address:%.60s",
+	    auth_client_address(req));
+}
+
+/*
+ * Check currentPassword against the stored hash under the same throttling
+ * as logins, so that a stolen access token cannot be used to guess the
+ * password.  On success fills username and email (65 and EMAIL_MAX + 1
+ * bytes) for the rules on the new password and returns 0; otherwise
+ * replies 429, 403 or 500 and returns -1.
+ */
+static int
+check_current_password_or_reply(struct request *req, const char *current,
+    size_t current_len, char *username, char *email)
+{
+	const char *params[1] = { req->profile_id };
+	char account[96], address[96];
+	PGresult *res;
+	bool right;
+
+	password_failure_keys(req, account, address);
+	if (throttled_or_reply(req, account, address,
+	    "wrong current passwords"))
+		return -1;
+	res = db_exec(sql_password_lookup, 1, params, NULL);
+	if (res == NULL || PQntuples(res) != 1) {
+		PQclear(res);
+		http_internal_error(req);
+		return -1;
+	}
+	right = password_verify(PQgetvalue(res, 0, 0), current, current_len);
+	snprintf(username, 65, "%s", PQgetvalue(res, 0, 1));
+	snprintf(email, EMAIL_MAX + 1, "%s", PQgetvalue(res, 0, 2));
+	PQclear(res);
+	if (!right) {
+		http_error(req, 403, "Forbidden", "currentPassword",
+		    "currentPassword is not your current password");
+		return -1;
+	}
+	attempt_succeeded(account, address);
+	return 0;
+}
+
 void
 accounts_password(struct request *req)
 {
 	const char *current, *fresh, *params[2] = { req->profile_id, NULL };
 	size_t current_len, fresh_len;
 	struct password_cost cost = configured_cost();
-	PGresult *res;
-	char *hash;
+	char username[65], email[EMAIL_MAX + 1], *hash;
 
 	if (http_body_string_or_reply(req, "currentPassword", true, 1,
 		PASSWORD_MAX, &current, &current_len) != 0 ||
 	    http_body_string_or_reply(req, "newPassword", true, PASSWORD_MIN,
 		PASSWORD_MAX, &fresh, &fresh_len) != 0)
 		return;
-	res = db_exec(sql_password_lookup, 1, params, NULL);
-	if (res == NULL || PQntuples(res) != 1) {
-		PQclear(res);
-		http_internal_error(req);
+	if (check_current_password_or_reply(req, current, current_len,
+	    username, email) == -1)
 		return;
-	}
-	if (!password_verify(PQgetvalue(res, 0, 0), current, current_len)) {
-		PQclear(res);
-		http_error(req, 403, "Forbidden", "currentPassword",
-		    "currentPassword is not your current password");
-		return;
-	}
 	if (check_password_or_reply(req, "newPassword", fresh, fresh_len,
-		PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2)) == -1) {
-		PQclear(res);
+		username, email) == -1)
 		return;
-	}
-	PQclear(res);
 
 	hash = password_hash(fresh, fresh_len, &cost);
 	params[1] = hash;

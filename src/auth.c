@@ -4,35 +4,30 @@
  * cross-site checks around them.  Passwords and the account routes live
  * in accounts.c; token encoding lives in token.c.
  *
- * Every authenticated request checks that its session is still live:
- * one EXISTS of bb:live:<session id> in the pub/sub Redis, a verdict kept
- * for a minute, or the session row in PostgreSQL when the verdict is
- * missing.  Revoking a session updates the row and deletes the verdict,
- * so its access tokens stop working at the next request.  Routes that
- * change nothing send the EXISTS before their handler runs and read the
- * reply after it, so the handler's own work overlaps the round trip.
+ * Every authenticated request checks that its session is still live with
+ * one round trip to the pub/sub Redis, or PostgreSQL when Redis cannot
+ * vouch for it (auth_live.c).  Revoking a session updates its row and then
+ * makes Redis stop vouching, so its access tokens fail from the moment the
+ * revoking request returns.  Routes that change nothing send the Redis
+ * read before their handler runs and take the reply after it, so the
+ * handler's own work overlaps the round trip.
  */
 #include "auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include "auth_live.h"
 #include "db.h"
 #include "kv.h"
 #include "log.h"
 #include "token.h"
+#include "util.h"
 #include "worker.h"
 
-#define LIVE_PREFIX "bb:live:"
-/* How long a "session is live" verdict may be reused without PostgreSQL. */
-#define LIVE_CACHE_TTL_S 60
-#define LIVE_CACHE_TTL	 "60"
-
-static const char sql_session_live[] =
-    "SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL"
-    " AND expires_at > now()";
 static const char sql_session_create[] =
     "INSERT INTO sessions (profile_id, expires_at, user_agent, ip)"
     " VALUES ($1, now() + make_interval(secs => $2::int), $3, $4)"
@@ -43,8 +38,7 @@ static const char sql_token_lookup[] =
     "SELECT s.id, s.profile_id, p.username,"
     "  rt.rotated_at IS NOT NULL,"
     "  rt.rotated_at > now() - make_interval(secs => $2::int),"
-    "  s.revoked_at IS NOT NULL OR s.expires_at <= now(),"
-    "  floor(extract(epoch FROM s.expires_at))::bigint"
+    "  s.revoked_at IS NOT NULL OR s.expires_at <= now()"
     " FROM refresh_tokens rt"
     " JOIN sessions s ON s.id = rt.session_id"
     " JOIN profiles p ON p.id = s.profile_id"
@@ -53,8 +47,12 @@ static const char sql_token_lookup[] =
 static const char sql_token_rotate[] =
     "UPDATE refresh_tokens SET rotated_at = now()"
     " WHERE token_hash = $1 AND rotated_at IS NULL";
+/* The session lasts as long as its newest refresh token, $3 seconds. */
 static const char sql_session_touch[] =
-    "UPDATE sessions SET last_used_at = now(), ip = $2 WHERE id = $1";
+    "UPDATE sessions SET last_used_at = now(), ip = $2,"
+    "  expires_at = now() + make_interval(secs => $3::int)"
+    " WHERE id = $1"
+    " RETURNING floor(extract(epoch FROM expires_at))::bigint";
 static const char sql_session_revoke[] =
     "UPDATE sessions SET revoked_at = now()"
     " WHERE id = $1 AND revoked_at IS NULL";
@@ -125,71 +123,14 @@ find_token(struct request *req, struct buf *storage, bool *from_cookie,
 	return storage->data;
 }
 
-/* Cache the verdict that a session is live, for LIVE_CACHE_TTL_S. */
-static void
-remember_live(const char *session_id)
-{
-	char key[64];
-	const char *argv[] = { "SET", key, "1", "EX", LIVE_CACHE_TTL };
-	redisReply *reply;
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	reply = kv_commandv(KV_PUBSUB, 5, argv);
-	if (reply != NULL)
-		freeReplyObject(reply);
-}
-
-/* Build the EXISTS command of session_id's live verdict (static storage). */
-static const char **
-live_check(const char *session_id)
-{
-	static char key[64];
-	static const char *argv[] = { "EXISTS", key };
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	return argv;
-}
-
-/*
- * Decide whether the session may still be used, given the reply to
- * live_check() (freed here, NULL when Redis failed).  A recent "live"
- * verdict in Redis decides without PostgreSQL; its absence (expired, never
- * set, or a Redis that restarted empty) means asking PostgreSQL, so losing
- * Redis can delay a revocation by at most LIVE_CACHE_TTL_S, never undo it.
- */
-static bool
-session_live_after(const char *session_id, redisReply *reply)
-{
-	const char *params[] = { session_id };
-	PGresult *res;
-	bool live;
-
-	if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
-	    reply->integer == 1) {
-		freeReplyObject(reply);
-		return true;
-	}
-	if (reply != NULL)
-		freeReplyObject(reply);
-	res = db_exec(sql_session_live, 1, params, NULL);
-	live = res != NULL && PQntuples(res) == 1;
-	PQclear(res);
-	/*
-	 * NOTE: a logout between the query above and this SET leaves a
-	 * stale verdict, so such a race can keep a revoked session usable
-	 * for up to LIVE_CACHE_TTL_S.
-	 */
-	if (live)
-		remember_live(session_id);
-	return live;
-}
-
-/* Tell whether the session may still be used, asking Redis first. */
+/* Decide whether the session may still be used, asking Redis first. */
 static bool
 session_live(const char *session_id)
 {
-	return session_live_after(session_id,
-	    kv_commandv(KV_PUBSUB, 2, live_check(session_id)));
+	redisReply *reply = kv_commandv(KV_PUBSUB, AUTH_LIVE_ARGC,
+	    auth_live_command(session_id));
+
+	return auth_live_decide(session_id, reply);
 }
 
 int
@@ -200,7 +141,7 @@ auth_finish_or_reply(struct request *req)
 	if (!req->session_unchecked)
 		return 0;
 	req->session_unchecked = false;
-	live = session_live_after(req->session_id, kv_receive(KV_PUBSUB));
+	live = auth_live_decide(req->session_id, kv_receive(KV_PUBSUB));
 	if (live)
 		return 0;
 	http_reply_discard(req);
@@ -242,7 +183,8 @@ auth_authenticate_or_reply(struct request *req, bool required,
 	}
 	if (late_session_check) {
 		/* A failed send leaves kv_receive() nothing: PostgreSQL decides. */
-		kv_send(KV_PUBSUB, 2, live_check(claims.sid));
+		kv_send(KV_PUBSUB, AUTH_LIVE_ARGC,
+		    auth_live_command(claims.sid));
 	} else if (!session_live(claims.sid)) {
 		http_error(req, 401, "Unauthorized", NULL,
 		    "the session of this access token has ended");
@@ -432,6 +374,36 @@ refresh_refused(struct request *req, bool keep_cookies, const char *why)
 	http_error(req, 401, "Unauthorized", NULL, "%s", why);
 }
 
+/*
+ * Inside the caller's transaction: retire the token whose hash is given,
+ * store a new one in refresh, and extend the session to the new token's
+ * expiry, returned in *refresh_exp.  Returns 0 or -1.
+ */
+static int
+rotate_refresh_token(struct request *req, const char *hash,
+    const char *session_id, char refresh[TOKEN_REFRESH_LEN + 1],
+    long long *refresh_exp)
+{
+	char ttl[16];
+	const char *rotate[1] = { hash };
+	const char *touch[3] = { session_id, auth_client_address(req), ttl };
+	PGresult *res;
+
+	snprintf(ttl, sizeof(ttl), "%d", worker_config()->refresh_token_ttl_s);
+	if (db_command(sql_token_rotate, 1, rotate, NULL) == -1)
+		return -1;
+	res = db_exec(sql_session_touch, 3, touch, NULL);
+	if (res == NULL)
+		return -1;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return -1;
+	}
+	*refresh_exp = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return store_refresh_token(session_id, refresh);
+}
+
 void
 auth_refresh(struct request *req)
 {
@@ -467,7 +439,6 @@ auth_refresh(struct request *req)
 	snprintf(session_id, sizeof(session_id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(profile_id, sizeof(profile_id), "%s", PQgetvalue(res, 0, 1));
 	snprintf(username, sizeof(username), "%s", PQgetvalue(res, 0, 2));
-	refresh_exp = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
 
 	/* Step 1: an ended session refreshes nothing. */
 	if (*PQgetvalue(res, 0, 5) == 't') {
@@ -498,16 +469,9 @@ auth_refresh(struct request *req)
 	PQclear(res);
 
 	/* Step 3: rotate. */
-	{
-		const char *rotate[1] = { hash };
-		const char *touch[2] = { session_id, auth_client_address(req) };
-
-		if (db_command(sql_token_rotate, 1, rotate, NULL) == -1 ||
-		    db_command(sql_session_touch, 2, touch, NULL) == -1 ||
-		    store_refresh_token(session_id, refresh) == -1 ||
-		    db_commit() == -1)
-			goto fail;
-	}
+	if (rotate_refresh_token(req, hash, session_id, refresh,
+	    &refresh_exp) == -1 || db_commit() == -1)
+		goto fail;
 	reply_token_pair(req, profile_id, username, session_id, refresh,
 	    refresh_exp);
 	explicit_bzero(refresh, sizeof(refresh));
@@ -517,25 +481,6 @@ fail:
 	http_internal_error(req);
 }
 
-/* Drop the cached "live" verdict of a revoked session. */
-static void
-forget_live(const char *session_id)
-{
-	char key[64];
-	const char *argv[] = { "DEL", key };
-	redisReply *reply;
-
-	snprintf(key, sizeof(key), LIVE_PREFIX "%s", session_id);
-	reply = kv_commandv(KV_PUBSUB, 2, argv);
-	if (reply == NULL) {
-		log_error("could not drop the live mark of revoked session %s; "
-			  "its access tokens stay valid for up to %s s",
-		    session_id, LIVE_CACHE_TTL);
-		return;
-	}
-	freeReplyObject(reply);
-}
-
 int
 auth_revoke_session(const char *session_id)
 {
@@ -543,8 +488,7 @@ auth_revoke_session(const char *session_id)
 
 	if (db_command(sql_session_revoke, 1, params, NULL) == -1)
 		return -1;
-	forget_live(session_id);
-	return 0;
+	return auth_live_forget(&session_id, 1);
 }
 
 int
@@ -552,12 +496,17 @@ auth_revoke_other_sessions(const char *profile_id, const char *keep_session_id)
 {
 	const char *params[2] = { profile_id, keep_session_id };
 	PGresult *res = db_exec(sql_sessions_revoke_others, 2, params, NULL);
-	int i;
+	const char **ids;
+	int i, n, rc;
 
 	if (res == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(res); i++)
-		forget_live(PQgetvalue(res, i, 0));
+	n = PQntuples(res);
+	ids = xcalloc((size_t)n + 1, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		ids[i] = PQgetvalue(res, i, 0);
+	rc = auth_live_forget(ids, n);
+	free(ids);
 	PQclear(res);
-	return 0;
+	return rc;
 }

@@ -45,13 +45,18 @@ void auth_start_session(struct request *req, const char *profile_id,
 void auth_refresh(struct request *req);
 
 /*
- * Revoke one session: its refresh tokens stop working and access tokens
- * naming it are rejected from the next request on.  Returns 0, or -1 when
- * the database failed.
+ * Revoke one session: its refresh tokens stop working, and every worker
+ * rejects access tokens naming it once this returns.  With the pub/sub
+ * Redis unreachable that takes about 1.5 s longer.  Returns 0, or -1 when
+ * the database failed (the revocation may then be incomplete or take up
+ * to a minute to reach every worker).
  */
 int auth_revoke_session(const char *session_id);
 
-/* Revoke every session of profile_id except keep_session_id (may be NULL). */
+/*
+ * Revoke every session of profile_id except keep_session_id (may be
+ * NULL), with the guarantees of auth_revoke_session().
+ */
 int auth_revoke_other_sessions(const char *profile_id,
     const char *keep_session_id);
 

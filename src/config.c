@@ -7,11 +7,13 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -485,6 +487,32 @@ origin_valid(const char *s)
 	return true;
 }
 
+/* http://HOST[:PORT] with HOST localhost, in 127.0.0.0/8, or [::1]. */
+static bool
+origin_is_loopback_http(const char *origin)
+{
+	const char *host, *colon;
+	struct in_addr v4;
+	char name[64];
+	size_t len;
+
+	if (strncmp(origin, "http://", 7) != 0)
+		return false;
+	host = origin + 7;
+	if (strncmp(host, "[::1]", 5) == 0)
+		return host[5] == '\0' || host[5] == ':';
+	colon = strchr(host, ':');
+	len = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	if (len == 0 || len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (strcasecmp(name, "localhost") == 0)
+		return true;
+	return inet_pton(AF_INET, name, &v4) == 1 &&
+	    (ntohl(v4.s_addr) >> 24) == 127;
+}
+
 int
 config_check_serve(const struct config *cfg, char *err, size_t errlen)
 {
@@ -522,6 +550,16 @@ config_check_serve(const struct config *cfg, char *err, size_t errlen)
 		set_error(err, errlen, "invalid value \"%s\" for key "
 		    "site_origin: expected scheme://host[:port] without a path "
 		    "or trailing slash", cfg->site_origin);
+		return -1;
+	}
+	/* Cookies without Secure would travel in clear text off this host. */
+	if (cfg->plain_http_loopback &&
+	    !origin_is_loopback_http(cfg->site_origin)) {
+		set_error(err, errlen, "invalid value \"true\" for key "
+		    "plain_http_loopback with site_origin \"%s\": true drops "
+		    "Secure from cookies and is allowed only when site_origin "
+		    "is http:// on a loopback host (localhost, 127.0.0.0/8 or "
+		    "[::1]); set it to false", cfg->site_origin);
 		return -1;
 	}
 	if (strlen(cfg->jwt_key) < 32) {

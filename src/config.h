@@ -73,7 +73,8 @@ int config_load(struct config *cfg, const char *path, bool path_required,
 void config_free(struct config *cfg);
 
 /*
- * Check what the table cannot: addresses, the site origin and the JWT key
+ * Check what the table cannot: addresses, the site origin (which must be
+ * http:// on loopback when plain_http_loopback is true) and the JWT key
  * needed to serve.  Returns 0, or -1 with a one-line message in err.
  */
 int config_check_serve(const struct config *cfg, char *err, size_t errlen);

@@ -1,11 +1,12 @@
 #!/usr/bin/perl
 # Login: cookies and tokens, equal answers and timing for unknown e-mail
-# and wrong password, throttling per account and per address, rehash.
+# and wrong password, throttling per account and per address, rehash, and
+# Secure cookies when the site is not plain HTTP on loopback.
 use strict;
 use warnings;
 use Test::More;
 use Time::HiRes qw(time);
-use Bunny qw(api sql redis register_user new_client stack);
+use Bunny qw(api sql redis register_user new_client stack service);
 use Digest::SHA qw(sha256_hex);
 
 my $u = register_user();
@@ -136,5 +137,47 @@ is($r->{status}, 422, 'number for email is 422');
 is($r->{body}{error}{field}, 'email', 'field email is named');
 $r = api(POST => '/api/login', { email => $u->{email} });
 is($r->{body}{error}{field}, 'password', 'missing password is named');
+
+# The production setting: every token cookie is Secure.  The stack serves
+# plain HTTP, which bunnybookd cannot see, and the test client sends the
+# cookies back regardless.
+sub set_cookies {
+	my ($res) = @_;
+	my $h = $res->{headers}{'set-cookie'} // [];
+	return ref $h ? @$h : ($h);
+}
+{
+	local $ENV{BUNNYBOOK_PLAIN_HTTP_LOOPBACK} = 'false';
+	service(restart => 'bunnybookd');
+	my $secure = new_client(cookies => 1);
+	my $in = $secure->request(POST => '/api/login', { email => $u->{email}, password => $u->{password} });
+	is($in->{status}, 200, 'login works with plain_http_loopback false');
+	my $again = $secure->request(POST => '/api/refresh');
+	is($again->{status}, 200, 'refresh works with plain_http_loopback false');
+	for my $step ([ login => $in ], [ refresh => $again ]) {
+		my ($name, $res) = @$step;
+		my ($access_set) = grep { /^access_token=/ } set_cookies($res);
+		my ($refresh_set) = grep { /^refresh_token=/ } set_cookies($res);
+		my %want = (
+			access => [ $access_set, qr/;\s*Path=\/(;|$)/, 'Lax' ],
+			refresh => [ $refresh_set, qr/;\s*Path=\/api(;|$)/, 'Strict' ],
+		);
+		for my $cookie (sort keys %want) {
+			my ($header, $path, $same_site) = @{ $want{$cookie} };
+			ok(defined $header, "$name sets the $cookie cookie") or next;
+			like($header, qr/;\s*Secure(;|$)/, "$name: $cookie cookie is Secure");
+			like($header, qr/;\s*HttpOnly(;|$)/, "$name: $cookie cookie is HttpOnly");
+			like($header, qr/;\s*SameSite=$same_site(;|$)/, "$name: $cookie cookie is SameSite=$same_site");
+			like($header, $path, "$name: $cookie cookie has its path");
+		}
+	}
+	my $out = $secure->request(POST => '/api/logout');
+	is($out->{status}, 204, 'logout works with plain_http_loopback false');
+	my @cleared = grep { /^(access|refresh)_token=;/ } set_cookies($out);
+	is(scalar(grep { /;\s*Secure(;|$)/ } @cleared), 2, 'logout clears both cookies with Secure');
+}
+service(restart => 'bunnybookd');
+my $plain = new_client(cookies => 1)->request(POST => '/api/login', { email => $u->{email}, password => $u->{password} });
+is(scalar(grep { /Secure/ } set_cookies($plain)), 0, 'plain_http_loopback true again drops Secure');
 
 done_testing();

@@ -1,10 +1,25 @@
 #!/usr/bin/perl
-# Sessions: refresh rotation, reuse revoking the session, the two-tab
-# race, logout, the session list and password changes.
+# Sessions: refresh rotation and expiry, reuse revoking the session, the
+# two-tab race, logout (also while the pub/sub Redis is paused), the
+# session list, password changes and their throttling.
 use strict;
 use warnings;
 use Test::More;
-use Bunny qw(api register_user login_user new_client sql);
+use Time::HiRes qw(time);
+use Bunny qw(api register_user login_user new_client sql redis);
+
+# The id of the session a client is logged in with.
+sub current_sid {
+	my ($client) = @_;
+	my ($s) = grep { $_->{current} } @{ $client->request(GET => '/api/sessions')->{body} // [] };
+	return $s ? $s->{id} : undef;
+}
+
+sub set_cookies {
+	my ($res) = @_;
+	my $h = $res->{headers}{'set-cookie'} // [];
+	return ref $h ? @$h : ($h);
+}
 
 my $u = register_user();
 
@@ -81,9 +96,14 @@ like(join(' ', ref $r->{headers}{'set-cookie'} ? @{ $r->{headers}{'set-cookie'} 
 # Logout kills the access token immediately.
 my $c = login_user($u);
 is($c->request(GET => '/api/sessions')->{status}, 200, 'fresh session works');
+my $c_sid = current_sid($c);
+is(redis(pubsub => 'EXISTS', "bb:live:$c_sid"), ':1', 'a checked session has a mark in Redis');
 $r = $c->request(POST => '/api/logout');
 is($r->{status}, 204, 'logout is 204');
+is(redis(pubsub => 'EXISTS', "bb:live:$c_sid"), ':1',
+    'logout leaves a revoked mark, so a late write cannot mark it live');
 is($c->request(GET => '/api/sessions')->{status}, 401, 'the access token is rejected right after logout');
+is($c->request(GET => '/api/feed')->{status}, 401, 'a route with the late session check rejects it too');
 is($c->request(POST => '/api/refresh')->{status}, 401, 'the refresh token is revoked too');
 is(new_client()->request(POST => '/api/logout')->{status}, 401, 'logout needs authentication');
 
@@ -94,6 +114,38 @@ $gone->request(POST => '/api/logout');
 Bunny::service(restart => 'redis-pubsub');
 my @after_restart = map { $gone->request(GET => '/api/sessions')->{status} } 1 .. 8;
 is_deeply(\@after_restart, [ (401) x 8 ], 'a logged-out token stays rejected after Redis restarts');
+
+# A logout while the pub/sub Redis is paused cannot replace the session's
+# mark there, and the mark still says "live" when Redis resumes (if the
+# logout's write was queued, Redis may run it on resume: the test puts the
+# old mark back either way).  The token must be refused from the logout
+# on, on every worker, also after Redis resumes.
+my $hiccup = login_user($u);
+my $hiccup_sid = current_sid($hiccup);
+my $bystander = login_user($u);
+is($bystander->request(GET => '/api/sessions')->{status}, 200, 'another session works before the pause');
+is(redis(pubsub => 'EXISTS', "bb:live:$hiccup_sid"), ':1', 'the session is marked live before the pause');
+my $old_epoch = sql('SELECT epoch FROM session_epoch');
+Bunny::service(pause => 'redis-pubsub');
+my $t0 = time;
+$r = $hiccup->request(POST => '/api/logout');
+diag(sprintf 'logout with the pub/sub Redis paused took %.1f s', time - $t0);
+is($r->{status}, 204, 'logout succeeds while Redis is paused');
+is($hiccup->request(GET => '/api/sessions')->{status}, 401, 'the token is rejected at once while Redis is paused');
+is($hiccup->request(GET => '/api/feed')->{status}, 401, 'a late-checked route rejects it while Redis is paused');
+Bunny::service(resume => 'redis-pubsub');
+cmp_ok(sql('SELECT epoch FROM session_epoch'), '>', $old_epoch, 'the logout moved the session epoch on');
+my (@gone_after, @live_after);
+for my $i (1 .. 4) {
+	redis(pubsub => 'SET', "bb:live:$hiccup_sid", $old_epoch, 'EX', 60);
+	push @gone_after, $hiccup->request(GET => '/api/sessions')->{status};
+	push @live_after, $bystander->request(GET => '/api/sessions')->{status};
+	redis(pubsub => 'SET', "bb:live:$hiccup_sid", $old_epoch, 'EX', 60);
+	push @gone_after, $hiccup->request(GET => '/api/feed')->{status};
+}
+is_deeply(\@gone_after, [ (401) x 8 ], 'the token stays rejected after Redis resumes');
+is_deeply(\@live_after, [ (200) x 4 ], 'the other session keeps working after Redis resumes');
+
 # nchan's Redis came back, but an nginx worker may notice only after its
 # Redis connect timeout: a fresh nginx leaves the next test streams that work.
 Bunny::service(restart => 'nginx');
@@ -139,6 +191,56 @@ is($keep->request(GET => '/api/sessions')->{status}, 200, 'the changing session 
 is($lose->request(GET => '/api/sessions')->{status}, 401, 'other sessions are revoked');
 is(api(POST => '/api/login', { email => $u->{email}, password => $u->{password} })->{status}, 401, 'old password no longer works');
 is(api(POST => '/api/login', { email => $u->{email}, password => 'new-carrots-1' })->{status}, 200, 'new password works');
+
+# Wrong current passwords are throttled per account and per address like
+# logins, and the right one resets the account's counter.
+my $g = register_user();
+my $gc = login_user($g);
+my $pw_account = "bb:passwordfail:account:$g->{id}";
+my $pw_address = 'bb:passwordfail:address:127.0.0.1';
+redis(pubsub => 'DEL', $pw_address);
+sub change_password {
+	my ($client, $current) = @_;
+	return $client->request(POST => '/api/password', { currentPassword => $current, newPassword => 'new-carrots-2' });
+}
+my @wrong = map { change_password($gc, "guess-$_")->{status} } 1 .. 5;
+is_deeply(\@wrong, [ (403) x 5 ], 'five wrong current passwords are 403');
+$r = change_password($gc, $g->{password});
+is($r->{status}, 429, 'the sixth attempt is throttled, even with the right password');
+like($r->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, 'the throttled answer has Retry-After');
+is($r->{body}{error}{code}, 'TooManyRequests', 'code is TooManyRequests');
+like(redis(pubsub => 'TTL', $pw_account), qr/^:([1-9]\d*)$/, 'the counter expires');
+is(api(POST => '/api/login', { email => $g->{email}, password => $g->{password} })->{status}, 200,
+    'login is not throttled by wrong current passwords');
+redis(pubsub => 'DEL', $pw_account);
+is(change_password($gc, 'guess-again')->{status}, 403, 'a failure after the window counts anew');
+is(change_password($gc, $g->{password})->{status}, 204, 'the right password below the limit works');
+is(redis(pubsub => 'EXISTS', $pw_account), ':0', 'success resets the account counter');
+redis(pubsub => 'SET', $pw_address, 50, 'EX', 900);
+my $h = register_user();
+$r = change_password(login_user($h), 'not-the-password');
+is($r->{status}, 429, 'fifty failures from one address throttle other accounts');
+like($r->{headers}{'retry-after'} // '', qr/^[1-9]\d*$/, 'the address answer has Retry-After');
+redis(pubsub => 'DEL', $pw_address);
+
+# Each refresh keeps the session for the refresh token's 14 days from then,
+# so a session in use stays signed in.
+my $k = register_user();
+my $kc = login_user($k, cookies_only => 1);
+my $k_sid = current_sid($kc);
+sql("UPDATE sessions SET expires_at = now() + interval '1 day' WHERE id = '$k_sid'");
+$r = $kc->request(POST => '/api/refresh');
+is($r->{status}, 200, 'a session with one day left refreshes');
+my $fortnight = 14 * 86400;
+cmp_ok($r->{body}{refreshExp}, '>=', int(time) + $fortnight - 60, 'the new refresh token lives 14 days');
+cmp_ok($r->{body}{refreshExp}, '<=', int(time) + $fortnight + 2, 'and no longer');
+is(sql("SELECT floor(extract(epoch FROM expires_at))::bigint FROM sessions WHERE id = '$k_sid'"),
+    $r->{body}{refreshExp}, 'the session expires with its newest refresh token');
+my ($k_cookie) = grep { /^refresh_token=/ } set_cookies($r);
+my ($max_age) = ($k_cookie // '') =~ /Max-Age=(\d+)/;
+ok(defined $max_age && abs($max_age - $fortnight) <= 60, 'the refresh cookie lives 14 days');
+sql("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = '$k_sid'");
+is($kc->request(POST => '/api/refresh')->{status}, 401, 'an expired session does not refresh');
 
 # Expired and long-revoked sessions are purged at the next login.
 my $p = register_user();

@@ -23,6 +23,60 @@ load(struct config *cfg, char *err, size_t len)
 	return config_load(cfg, path, true, err, len);
 }
 
+/* Load a file of plain_http_loopback and site_origin, then check it. */
+static int
+check_origin(const char *plain, const char *origin, char *err, size_t len)
+{
+	struct config cfg;
+	char text[512];
+	int rc;
+
+	snprintf(text, sizeof(text), "jwt_key = %s\nplain_http_loopback = %s\n"
+	    "site_origin = %s\n", "0123456789abcdef0123456789abcdef", plain,
+	    origin);
+	write_config(text);
+	rc = load(&cfg, err, len);
+	if (rc == 0)
+		rc = config_check_serve(&cfg, err, len);
+	config_free(&cfg);
+	return rc;
+}
+
+static void
+test_plain_http_loopback(void)
+{
+	static const char *const loopback[] = { "http://127.0.0.1:8080",
+		"http://127.0.0.2", "http://localhost:8080",
+		"http://LOCALHOST", "http://[::1]:8080", "http://[::1]" };
+	static const char *const elsewhere[] = {
+		"https://bunnybook.example.org", "https://127.0.0.1:8443",
+		"http://192.168.1.5:8080", "http://localhost.example.org",
+		"http://127.example.org", "http://[::2]:8080",
+		"http://128.0.0.1" };
+	char err[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		ok(check_origin("true", loopback[i], err, sizeof(err)) == 0,
+		    "plain_http_loopback with %s is accepted", loopback[i]);
+	for (i = 0; i < sizeof(elsewhere) / sizeof(elsewhere[0]); i++)
+		ok(check_origin("true", elsewhere[i], err, sizeof(err)) == -1,
+		    "plain_http_loopback with %s is rejected", elsewhere[i]);
+
+	check_origin("true", "https://bunnybook.example.org", err,
+	    sizeof(err));
+	ok(strstr(err, "plain_http_loopback") != NULL &&
+	    strstr(err, "\"true\"") != NULL,
+	    "rejection names the key and its value: %s", err);
+	ok(strstr(err, "https://bunnybook.example.org") != NULL,
+	    "rejection names the site origin");
+	ok(strstr(err, "loopback host") != NULL &&
+	    strstr(err, "http://") != NULL, "rejection says what is allowed");
+	ok(strchr(err, '\n') == NULL, "rejection is one line");
+	ok(check_origin("false", "https://bunnybook.example.org", err,
+	    sizeof(err)) == 0, "Secure cookies work with any site origin");
+}
+
 int
 main(void)
 {
@@ -121,6 +175,8 @@ main(void)
 	ok(strstr(err, "topsecretvalue") == NULL, "errors never show the secret");
 	config_free(&cfg);
 	unsetenv("BUNNYBOOK_JWT_KEY");
+
+	test_plain_http_loopback();
 
 	unlink(path);
 	ok(config_load(&cfg, path, true, err, sizeof(err)) == -1,
