@@ -56,7 +56,10 @@ const char *http_route_param(const struct request *req, const char *name);
 /*
  * Read and parse the JSON body.  Returns 0 with req->json set, or -1
  * after replying 413 (too large), 415 (not application/json) or 400
- * (malformed JSON, invalid UTF-8, too deep).
+ * (malformed JSON, too deep, a repeated key, or a string that is not
+ * text: bytes that are not UTF-8 or a lone surrogate escape).  The 400s
+ * for a repeated key and for a string that is not text name the
+ * top-level key at fault as the field.
  */
 int http_read_json_or_reply(struct request *req, int max_body_bytes);
 
