@@ -434,17 +434,19 @@ http_body_string_or_reply(struct request *req, const char *name,
 		return -1;
 	}
 	chars = utf8_length(*out, *len);
-	if (chars < min_chars || chars > max_chars) {
-		if (min_chars == max_chars)
-			http_error(req, 422, "ValidationFailed", name,
-			    "%s must be %zu characters", name, min_chars);
-		else
-			http_error(req, 422, "ValidationFailed", name,
-			    "%s must be %zu-%zu characters", name, min_chars,
-			    max_chars);
-		return -1;
-	}
-	return 0;
+	if (chars >= min_chars && chars <= max_chars)
+		return 0;
+	if (min_chars == max_chars)
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be %zu characters", name, min_chars);
+	else if (min_chars == 0)
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be at most %zu characters", name, max_chars);
+	else
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be %zu-%zu characters", name, min_chars,
+		    max_chars);
+	return -1;
 }
 
 int

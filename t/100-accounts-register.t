@@ -62,6 +62,25 @@ for my $case (@cases) {
 	is($r->{body}{error}{code}, 'ValidationFailed', "$what: ValidationFailed");
 }
 
+# A length error states the rule of its field, however long the value.
+my %valid = (username => unique_name('len'), email => 'len@example.com', password => 'carrots-123');
+for my $case (
+	[ username => 'a' x 1001, 'username must be 2-32 characters' ],
+	[ username => 'a' x 33, 'username must be 2-32 characters' ],
+	[ username => 'x', 'username must be 2-32 characters' ],
+	[ email => ('a' x 989) . '@example.com', 'email must be at most 254 characters' ],
+	[ email => ('a' x 243) . '@example.com', 'email must be at most 254 characters' ],
+	[ password => 'p' x 1001, 'password must be 8-128 characters' ],
+	[ avatarIdentifier => 'x' x 1001, 'avatarIdentifier must be 1-64 characters' ],
+) {
+	my ($field, $value, $message) = @$case;
+	my $what = sprintf '%d-character %s', length $value, $field;
+	$r = api(POST => '/api/register', { %valid, $field => $value });
+	is($r->{status}, 422, "$what: 422");
+	is($r->{body}{error}{field}, $field, "$what: names $field");
+	is($r->{body}{error}{message}, $message, "$what: states the rule");
+}
+
 $r = api(POST => '/api/register', undef, raw => '{"username":"ab","username":"cd","email":"a@example.com","password":"carrots-123"}',
     headers => { 'content-type' => 'application/json' });
 is($r->{status}, 400, 'duplicate key is refused');
