@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
 # Accounts: login rate and latency at the configured Argon2id cost, and the
-# cost of access-token verification, measured in one run on this machine
-# with wrk.  Starts its own stack in a temporary directory on free ports
-# and stops it afterwards.
+# cost of access-token verification per request, measured in one run on
+# this machine.  Starts its own stack in a temporary directory on free
+# ports and stops it afterwards.
 #
 #   bench/accounts.sh [DURATION_S] [ROUNDS] [LOGIN_CONNECTIONS] [CONNECTIONS]
+#
+# A smoke run that only checks the script works: bench/accounts.sh 1 1 2 4
 #
 # Each round runs four wrk targets in turn, so drift hits all alike:
 #   login, 1 connection    POST /api/login, one request at a time
 #   login, saturated       POST /api/login on LOGIN_CONNECTIONS connections
-#   health                 anonymous GET /api/health on CONNECTIONS
-#   sessions               GET /api/sessions with a Bearer token on CONNECTIONS
-# The logins rotate over USERS accounts registered first.  Then a C program
-# built from src/token.c and src/password.c times token_verify() and
-# password_verify() on one core, without HTTP.
+#   friends, anonymous     GET /api/profiles/{id}/friends on CONNECTIONS
+#   friends, Bearer        the same with a valid Bearer token
+# The logins rotate over USERS accounts registered first.  The friends
+# list accepts an optional token and its response is the same for every
+# reader, so both friends targets read one entry of the Redis cache and
+# differ only in authentication: token_verify_remembered() and the
+# session's live check (a Redis EXISTS, and a PostgreSQL query once a
+# minute per session).  /api/health would not do, because it never looks
+# at a token.
+#
+# Then bench/accounts-timing.c, built from src/token.c and
+# src/password.c, times token_verify() (signature and claims on every
+# call), token_verify_remembered() with a token it has seen (what a
+# worker does for a client's next request) and password_verify() on one
+# core, without HTTP.
 #
 # Prints the machine, the load average and one Markdown table row per
 # target (medians over the rounds); paste the result into
@@ -27,6 +39,7 @@ LOGIN_CONNECTIONS=${3:-8}
 CONNECTIONS=${4:-32}
 USERS=20
 VERIFY_CALLS=100000
+REMEMBERED_CALLS=1000000
 ARGON2_CALLS=40
 
 die() { printf 'bench/accounts.sh: %s\n' "$*" >&2; exit 1; }
@@ -75,12 +88,14 @@ logout() {
 		die "logout failed with HTTP $status: $(cat "$tmp/reply.json")"
 }
 
-# Accounts 1 to USERS take the login load.  Account 0 only reads its
-# sessions, so its list stays at one session however many logins the
-# others make.
+# Accounts 1 to USERS take the login load.  Account 0 logs in for the
+# token of the Bearer target, and both friends targets read its list.
 for i in $(seq 0 "$USERS"); do
 	register "$i"
 done
+profile0=$(psql "$BB_DATABASE_URL" -Atc \
+	"SELECT id FROM profiles WHERE username = 'bench00'")
+friends_url="$BB_URL/api/profiles/$profile0/friends"
 
 # The Argon2id cost the server actually used, from bench01's PHC string.
 phc=$(psql "$BB_DATABASE_URL" -Atc \
@@ -144,12 +159,11 @@ declare -A results
 for round in $(seq "$ROUNDS"); do
 	results[login1]+="$(measure login1 1 1 "$BB_URL/api/login" -s "$tmp/login.lua")"$'\n'
 	results[login]+="$(measure login 2 "$LOGIN_CONNECTIONS" "$BB_URL/api/login" -s "$tmp/login.lua")"$'\n'
-	results[health]+="$(measure health 2 "$CONNECTIONS" "$BB_URL/api/health")"$'\n'
+	results[anonymous]+="$(measure anonymous 2 "$CONNECTIONS" "$friends_url")"$'\n'
 	# A fresh token every round, so a long DURATION cannot outlive its
-	# 15-minute lifetime.  The logout ends that session, so the list
-	# that GET /api/sessions returns stays at one entry.
+	# 15-minute lifetime; the logout ends that session.
 	token=$(login_token 0)
-	results[sessions]+="$(measure sessions 2 "$CONNECTIONS" "$BB_URL/api/sessions" \
+	results[bearer]+="$(measure bearer 2 "$CONNECTIONS" "$friends_url" \
 		-H "Authorization: Bearer $token")"$'\n'
 	logout "$token"
 done
@@ -166,111 +180,15 @@ rounds() {
 
 # ---------------------------------------------------------------- C timing
 
-cat >"$tmp/accounts-timing.c" <<'EOF'
-/*
- * Time token_verify() and password_verify() from src/ on one core:
- * usage: accounts-timing VERIFY_CALLS ARGON2_CALLS MEMORY_KIB PASSES LANES.
- * Prints the process CPU time and the wall time per call.
- */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-
-#include "password.h"
-#include "token.h"
-
-static double
-seconds(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-int
-main(int argc, char **argv)
-{
-	static const char password[] = "bench-password-00";
-	long verify_calls, argon2_calls, i;
-	struct password_cost cost;
-	struct token_claims claims;
-	const char *reason = "unknown";
-	unsigned char key[48];
-	long long now = (long long)time(NULL);
-	double cpu, wall;
-	char *token, *phc;
-
-	if (argc != 6) {
-		fprintf(stderr, "usage: %s VERIFY_CALLS ARGON2_CALLS MEMORY_KIB "
-		    "PASSES LANES\n", argv[0]);
-		return 2;
-	}
-	verify_calls = atol(argv[1]);
-	argon2_calls = atol(argv[2]);
-	cost.memory_kib = (uint32_t)atol(argv[3]);
-	cost.passes = (uint32_t)atol(argv[4]);
-	cost.lanes = (uint32_t)atol(argv[5]);
-
-	if (token_random(key, sizeof(key)) != 0) {
-		fprintf(stderr, "token_random failed\n");
-		return 1;
-	}
-	/* Claims of the same shape and length as the server issues. */
-	token = token_issue(key, sizeof(key),
-	    "0b6f3c52-6f0e-4c1e-9a57-2f7d2d1f8e01", "bench00",
-	    "7c1d9e34-58a2-4b0f-8d6e-93f1a2b4c5d6", now, 900);
-	if (token == NULL) {
-		fprintf(stderr, "token_issue failed\n");
-		return 1;
-	}
-	for (i = 0; i < 1000; i++)
-		token_verify(key, sizeof(key), token, now, &claims, &reason);
-	cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
-	wall = seconds(CLOCK_MONOTONIC);
-	for (i = 0; i < verify_calls; i++) {
-		if (token_verify(key, sizeof(key), token, now, &claims,
-		    &reason) != 0) {
-			fprintf(stderr, "token_verify failed: %s\n", reason);
-			return 1;
-		}
-	}
-	cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu;
-	wall = seconds(CLOCK_MONOTONIC) - wall;
-	printf("token_verify %.2f %.2f\n", 1e6 * cpu / (double)verify_calls,
-	    1e6 * wall / (double)verify_calls);
-
-	phc = password_hash(password, strlen(password), &cost);
-	if (phc == NULL) {
-		fprintf(stderr, "password_hash failed\n");
-		return 1;
-	}
-	cpu = seconds(CLOCK_PROCESS_CPUTIME_ID);
-	wall = seconds(CLOCK_MONOTONIC);
-	for (i = 0; i < argon2_calls; i++) {
-		if (!password_verify(phc, password, strlen(password))) {
-			fprintf(stderr, "password_verify failed\n");
-			return 1;
-		}
-	}
-	cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu;
-	wall = seconds(CLOCK_MONOTONIC) - wall;
-	printf("password_verify %.2f %.2f\n", 1e3 * cpu / (double)argon2_calls,
-	    1e3 * wall / (double)argon2_calls);
-	free(phc);
-	free(token);
-	return 0;
-}
-EOF
 # The optimization (-O2) and feature macro (_GNU_SOURCE) of the project's
 # default build.
 cc -std=c11 -D_GNU_SOURCE -O2 -I"$ROOT/src" -o "$tmp/accounts-timing" \
-	"$tmp/accounts-timing.c" "$ROOT/src/token.c" "$ROOT/src/password.c" \
-	"$ROOT/src/util.c" -ljwt -lcrypto -largon2
-"$tmp/accounts-timing" "$VERIFY_CALLS" "$ARGON2_CALLS" \
+	"$ROOT/bench/accounts-timing.c" "$ROOT/src/token.c" \
+	"$ROOT/src/password.c" "$ROOT/src/util.c" -ljwt -lcrypto -largon2
+"$tmp/accounts-timing" "$VERIFY_CALLS" "$REMEMBERED_CALLS" "$ARGON2_CALLS" \
 	"$argon2_memory_kib" "$argon2_passes" "$argon2_lanes" >"$tmp/timing.txt"
 read -r _ verify_cpu_us verify_wall_us < <(grep '^token_verify ' "$tmp/timing.txt")
+read -r _ remembered_cpu_us remembered_wall_us < <(grep '^token_verify_remembered ' "$tmp/timing.txt")
 read -r _ argon2_cpu_ms argon2_wall_ms < <(grep '^password_verify ' "$tmp/timing.txt")
 
 # ---------------------------------------------------------------- report
@@ -291,7 +209,14 @@ echo "| target | connections | requests/s | p50 ms | p99 ms | requests/s per rou
 echo "|---|---|---|---|---|---|"
 row 'POST /api/login, one at a time' login1 1
 row 'POST /api/login, saturated' login "$LOGIN_CONNECTIONS"
-row 'GET /api/health, anonymous' health "$CONNECTIONS"
-row 'GET /api/sessions, Bearer token' sessions "$CONNECTIONS"
+row 'GET /api/profiles/{id}/friends, anonymous' anonymous "$CONNECTIONS"
+row 'GET /api/profiles/{id}/friends, Bearer token' bearer "$CONNECTIONS"
+# The machine's time per request at saturation: cores divided by the rate.
+# It bounds the CPU a request costs across all processes from above,
+# because wrk and other jobs share the cores.
+awk -v cores="$(nproc)" -v a="$(median 1 anonymous)" -v b="$(median 1 bearer)" 'BEGIN {
+	printf "time per request (%d cores / median rate): anonymous %.0f us, Bearer %.0f us, difference %.0f us\n",
+	    cores, 1e6 * cores / a, 1e6 * cores / b, 1e6 * cores / b - 1e6 * cores / a }'
 echo "token_verify(): $verify_cpu_us us CPU per call ($verify_wall_us us wall), $VERIFY_CALLS calls"
+echo "token_verify_remembered(), a remembered token: $remembered_cpu_us us CPU per call ($remembered_wall_us us wall), $REMEMBERED_CALLS calls"
 echo "password_verify(): $argon2_cpu_ms ms CPU per call ($argon2_wall_ms ms wall), $ARGON2_CALLS calls"

@@ -145,8 +145,8 @@ accounts_register(struct request *req)
 	char random_avatar[33], *email, *hash;
 
 	/* Step 1: every field, in the order of the form. */
-	if (http_body_string_or_reply(req, "username", true, 0, 1000, &username,
-		&username_len) != 0)
+	if (http_body_string_or_reply(req, "username", true, USERNAME_MIN,
+		USERNAME_MAX, &username, &username_len) != 0)
 		return;
 	if (!validate_username(username, username_len)) {
 		http_error(req, 422, "ValidationFailed", "username",
@@ -154,8 +154,8 @@ accounts_register(struct request *req)
 		    "single - _ or . between them");
 		return;
 	}
-	if (http_body_string_or_reply(req, "email", true, 0, 1000, &email_in,
-		&email_len) != 0)
+	if (http_body_string_or_reply(req, "email", true, 0, EMAIL_MAX,
+		&email_in, &email_len) != 0)
 		return;
 	if (!validate_email(email_in, email_len)) {
 		http_error(req, 422, "ValidationFailed", "email",

@@ -512,8 +512,8 @@ read_target_or_reply(struct request *req, const char *group,
 	PGresult *res;
 	size_t len;
 
-	if (http_body_string_or_reply(req, "chatMessageId", true, 36, 36, msg,
-		&len) != 0)
+	if (http_body_string_or_reply(req, "chatMessageId", true, 0,
+		HTTP_ANY_LENGTH, msg, &len) != 0)
 		return -1;
 	if (!uuid_text_valid(*msg, len)) {
 		http_error(req, 422, "ValidationFailed", "chatMessageId",

@@ -584,8 +584,8 @@ chat_member_add(struct request *req)
 	if (chat_rate_or_reply(req, false) == -1 ||
 	    chat_membership_or_reply(req, &m, false) == -1 ||
 	    group_only_or_reply(req, &m) == -1 ||
-	    http_body_string_or_reply(req, "profileId", true, 36, 36, &profile,
-		&len) != 0)
+	    http_body_string_or_reply(req, "profileId", true, 0,
+		HTTP_ANY_LENGTH, &profile, &len) != 0)
 		return;
 	if (!uuid_text_valid(profile, len)) {
 		http_error(req, 422, "ValidationFailed", "profileId",

@@ -275,11 +275,95 @@ read_body(struct request *req, int max_body_bytes)
 	return 0;
 }
 
-int
-http_read_json_or_reply(struct request *req, int max_body_bytes)
+/*
+ * Parse req->body into req->json with json-c's strict parser.  Returns 0,
+ * or -1 after replying 400.
+ */
+static int
+parse_json_or_reply(struct request *req)
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
+	size_t i;
+
+	/*
+	 * The terminating NUL is passed too: without it json-c cannot tell
+	 * that a bare number such as 42 has ended.  JSON null parses to a
+	 * NULL object with success.
+	 */
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	req->json = json_tokener_parse_ex(tok, req->body.data,
+	    (int)req->body.len + 1);
+	jerr = json_tokener_get_error(tok);
+	/* Only whitespace may follow the value. */
+	for (i = json_tokener_get_parse_end(tok);
+	     jerr == json_tokener_success && i < req->body.len; i++)
+		if (strchr(" \t\r\n", req->body.data[i]) == NULL)
+			jerr = json_tokener_error_parse_unexpected;
+	if (jerr == json_tokener_success &&
+	    json_has_single_quote(req->body.data, req->body.len))
+		jerr = json_tokener_error_parse_unexpected;
+	json_tokener_free(tok);
+	if (jerr == json_tokener_success)
+		return 0;
+	if (req->json != NULL)
+		json_object_put(req->json);
+	req->json = NULL;
+	http_error(req, 400, "MalformedJson", NULL,
+	    "request body is not valid JSON: %s",
+	    jerr == json_tokener_continue ? "it ends too early"
+					  : json_tokener_error_desc(jerr));
+	return -1;
+}
+
+/*
+ * Reply 400 when a string of the parsed body is not text.  As for other
+ * nested values, field is the top-level key and the message gives the
+ * whole path.  Returns 0 when every string is text, or -1 after replying.
+ */
+static int
+text_only_or_reply(struct request *req)
+{
+	struct json_bad_text bad;
+	struct buf what;
+	const char *field;
+
+	if (!json_find_bad_text(req->body.data, req->body.len, &bad)) {
+		json_bad_text_free(&bad);
+		return 0;
+	}
+	buf_init(&what);
+	if (bad.in_key)
+		buf_addf(&what, "the key %s", bad.path.data);
+	else if (bad.path.len == 0)
+		buf_adds(&what, "the request body");
+	else if (bad.path.data[0] == '[')
+		buf_addf(&what, "the request body's element %s", bad.path.data);
+	else
+		buf_adds(&what, bad.path.data);
+	field = bad.field.len > 0 ? bad.field.data : NULL;
+	if (bad.lone_surrogate)
+		http_error(req, 400, "MalformedJson", field,
+		    "%s has the lone UTF-16 surrogate escape %s; send a "
+		    "high-low surrogate pair or the character itself",
+		    what.data, bad.escape);
+	else if (bad.in_key)
+		http_error(req, 400, "MalformedJson", field,
+		    "%s is not valid UTF-8 (U+FFFD marks the invalid bytes)",
+		    what.data);
+	else
+		http_error(req, 400, "MalformedJson", field,
+		    "%s is not valid UTF-8", what.data);
+	buf_free(&what);
+	json_bad_text_free(&bad);
+	return -1;
+}
+
+int
+http_read_json_or_reply(struct request *req, int max_body_bytes)
+{
+	char key[64];
 
 	if (read_body(req, max_body_bytes) == -1)
 		return -1;
@@ -293,59 +377,20 @@ http_read_json_or_reply(struct request *req, int max_body_bytes)
 		    "Content-Type must be application/json");
 		return -1;
 	}
-	if (!utf8_valid(req->body.data, req->body.len)) {
-		http_error(req, 400, "MalformedJson", NULL,
-		    "request body is not valid UTF-8");
-		return -1;
-	}
 
 	/*
-	 * The terminating NUL is passed too: without it json-c cannot tell
-	 * that a bare number such as 42 has ended.  JSON null parses to a
-	 * NULL object with success.
+	 * json-c accepts bytes that are not UTF-8 inside strings, so the
+	 * parse comes first and the strings are checked after it, when
+	 * the key that contains a bad one can be named.  Bytes that are
+	 * not UTF-8 outside strings make the parse fail.
 	 */
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	req->json = json_tokener_parse_ex(tok, req->body.data,
-	    (int)req->body.len + 1);
-	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_success &&
-	    json_tokener_get_parse_end(tok) < req->body.len) {
-		/* Only whitespace may follow the value. */
-		size_t i;
-
-		for (i = json_tokener_get_parse_end(tok); i < req->body.len;
-		     i++)
-			if (strchr(" \t\r\n", req->body.data[i]) == NULL) {
-				jerr = json_tokener_error_parse_unexpected;
-				break;
-			}
-	}
-	if (jerr == json_tokener_success &&
-	    (json_has_single_quote(req->body.data, req->body.len) ||
-		json_has_lone_surrogate(req->body.data, req->body.len)))
-		jerr = json_tokener_error_parse_unexpected;
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
-		if (req->json != NULL)
-			json_object_put(req->json);
-		req->json = NULL;
-		http_error(req, 400, "MalformedJson", NULL,
-		    "request body is not valid JSON: %s",
-		    jerr == json_tokener_continue
-			? "it ends too early"
-			: json_tokener_error_desc(jerr));
+	if (parse_json_or_reply(req) == -1 || text_only_or_reply(req) == -1)
 		return -1;
-	}
-	{
-		char key[64];
-
-		if (json_duplicate_key(req->body.data, req->body.len, key,
-			sizeof(key))) {
-			http_error(req, 400, "MalformedJson", key,
-			    "key %s appears more than once", key);
-			return -1;
-		}
+	if (json_duplicate_key(req->body.data, req->body.len, key,
+		sizeof(key))) {
+		http_error(req, 400, "MalformedJson", key,
+		    "key %s appears more than once", key);
+		return -1;
 	}
 	return 0;
 }
@@ -389,17 +434,19 @@ http_body_string_or_reply(struct request *req, const char *name,
 		return -1;
 	}
 	chars = utf8_length(*out, *len);
-	if (chars < min_chars || chars > max_chars) {
-		if (min_chars == max_chars)
-			http_error(req, 422, "ValidationFailed", name,
-			    "%s must be %zu characters", name, min_chars);
-		else
-			http_error(req, 422, "ValidationFailed", name,
-			    "%s must be %zu-%zu characters", name, min_chars,
-			    max_chars);
-		return -1;
-	}
-	return 0;
+	if (chars >= min_chars && chars <= max_chars)
+		return 0;
+	if (min_chars == max_chars)
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be %zu characters", name, min_chars);
+	else if (min_chars == 0)
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be at most %zu characters", name, max_chars);
+	else
+		http_error(req, 422, "ValidationFailed", name,
+		    "%s must be %zu-%zu characters", name, min_chars,
+		    max_chars);
+	return -1;
 }
 
 int

@@ -12,6 +12,7 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "http_parse.h"
 #include "router.h"
@@ -56,7 +57,10 @@ const char *http_route_param(const struct request *req, const char *name);
 /*
  * Read and parse the JSON body.  Returns 0 with req->json set, or -1
  * after replying 413 (too large), 415 (not application/json) or 400
- * (malformed JSON, invalid UTF-8, too deep).
+ * (malformed JSON, too deep, a repeated key, or a string that is not
+ * text: bytes that are not UTF-8 or a lone surrogate escape).  The 400s
+ * for a repeated key and for a string that is not text name the
+ * top-level key at fault as the field.
  */
 int http_read_json_or_reply(struct request *req, int max_body_bytes);
 
@@ -65,11 +69,17 @@ int http_read_json_or_reply(struct request *req, int max_body_bytes);
  * (owned by the request) and *len set; 1 when absent and not required;
  * -1 after replying 422 naming the field when the body is not an object,
  * the field is missing, not a string, contains a NUL byte, or has fewer
- * than min_chars or more than max_chars Unicode code points.
+ * than min_chars or more than max_chars Unicode code points.  The 422
+ * message states min_chars and max_chars as the rule of the field, so
+ * they must be the field's real bounds.  A field whose own check bounds
+ * its length (a UUID, one of a few words) passes 0 and HTTP_ANY_LENGTH,
+ * and its caller replies with that rule.
  */
 int http_body_string_or_reply(struct request *req, const char *name,
     bool required, size_t min_chars, size_t max_chars, const char **out,
     size_t *len);
+/* A max_chars that sets no length, for values that another check bounds. */
+#define HTTP_ANY_LENGTH SIZE_MAX
 
 /*
  * Read the query parameter "limit": def when absent; -1 after replying 422
@@ -80,7 +90,8 @@ int http_query_limit_or_reply(struct request *req, int def, int max, int *out);
 /*
  * Read a string query parameter: *out is "" when absent (owned by the
  * request).  Returns -1 after replying 422 when it is longer than
- * max_chars code points or not valid UTF-8.
+ * max_chars code points or not valid UTF-8.  As with body strings, a
+ * value whose own check bounds it passes HTTP_ANY_LENGTH.
  */
 int http_query_string_or_reply(struct request *req, const char *name,
     size_t max_chars, const char **out);

@@ -192,44 +192,58 @@ media_type_is_json(const char *content_type)
 	return *p == '\0' || *p == ';';
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p[i], which must be before
+ * len: 1 to 4, or 0 when the bytes there are not one (a stray continuation
+ * byte, a truncated sequence, an overlong form, a surrogate or a code
+ * point above U+10FFFF).
+ */
+static size_t
+utf8_sequence_length(const unsigned char *p, size_t len, size_t i)
+{
+	unsigned char c = p[i];
+	size_t n, k;
+	unsigned long cp;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		n = 1;
+		cp = c & 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 2;
+		cp = c & 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (i + n >= len)
+		return 0;
+	for (k = 1; k <= n; k++) {
+		if ((p[i + k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i + k] & 0x3f);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+	    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
 bool
 utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	size_t i = 0, n;
 
 	while (i < len) {
-		unsigned char c = p[i];
-		size_t n, k;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
+		n = utf8_sequence_length(p, len, i);
+		if (n == 0)
 			return false;
-		}
-		if (i + n >= len)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
 }
@@ -368,46 +382,233 @@ hex4(const char *s, size_t len, size_t i)
 	return v;
 }
 
-bool
-json_has_lone_surrogate(const char *s, size_t len)
+/*
+ * Decode the escape at s[i] == '\\' of a string that ends before end.
+ * Returns its length in bytes (2, 6, or 12 for a surrogate pair) and sets
+ * *cp to the code point it stands for, or to -1 for a lone surrogate.
+ */
+static size_t
+decode_escape(const char *s, size_t end, size_t i, long *cp)
 {
-	bool in_string = false;
-	size_t i = 0;
+	static const char names[] = "\"\\/bfnrt";
+	static const char chars[] = "\"\\/\b\f\n\r\t";
+	const char *name;
 	int v, low;
 
+	if (i + 1 >= end) {
+		*cp = 0xfffd;
+		return 1;
+	}
+	if (s[i + 1] != 'u') {
+		name = s[i + 1] != '\0' ? strchr(names, s[i + 1]) : NULL;
+		*cp = name != NULL ? chars[name - names] : 0xfffd;
+		return 2;
+	}
+	v = hex4(s, end, i + 2);
+	if (v < 0xd800 || v > 0xdfff) {
+		*cp = v < 0 ? 0xfffd : v;
+		return 6;
+	}
+	/* A high surrogate counts only with a low one right after it. */
+	if (v <= 0xdbff && i + 7 < end && s[i + 6] == '\\' &&
+	    s[i + 7] == 'u') {
+		low = hex4(s, end, i + 8);
+		if (low >= 0xdc00 && low <= 0xdfff) {
+			*cp = 0x10000 + ((long)(v - 0xd800) << 10) +
+			    (low - 0xdc00);
+			return 12;
+		}
+	}
+	*cp = -1;
+	return 6;
+}
+
+/*
+ * Scan the JSON string at s[start] == '"': set *end past its closing
+ * quote (len when it has none) and return the offset of its first
+ * character that is not text, or len when all of it is.  *lone_surrogate
+ * is true when that character is a \u escape of a lone surrogate, and
+ * false when it is bytes that are not UTF-8.
+ */
+static size_t
+scan_string(const char *s, size_t len, size_t start, size_t *end,
+    bool *lone_surrogate)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = start + 1, n, bad = len;
+	long cp;
+
+	while (i < len && s[i] != '"') {
+		if (s[i] == '\\') {
+			n = decode_escape(s, len, i, &cp);
+			if (cp < 0 && bad == len) {
+				bad = i;
+				*lone_surrogate = true;
+			}
+		} else {
+			n = utf8_sequence_length(p, len, i);
+			if (n == 0 && bad == len) {
+				bad = i;
+				*lone_surrogate = false;
+			}
+			if (n == 0)
+				n = 1;
+		}
+		i += n;
+	}
+	*end = i < len ? i + 1 : len;
+	return bad;
+}
+
+static void
+add_code_point(struct buf *out, long cp)
+{
+	if (cp < 0x80) {
+		buf_addc(out, (char)cp);
+	} else if (cp < 0x800) {
+		buf_addc(out, (char)(0xc0 | (cp >> 6)));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_addc(out, (char)(0xe0 | (cp >> 12)));
+		buf_addc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_addc(out, (char)(0xf0 | (cp >> 18)));
+		buf_addc(out, (char)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_addc(out, (char)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/*
+ * Append the text of the JSON string s[start..end), as scan_string() found
+ * it, with U+FFFD in place of each byte that is not UTF-8 and of each lone
+ * surrogate, so that out contains valid UTF-8.
+ */
+static void
+decode_string(const char *s, size_t start, size_t end, struct buf *out)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = start + 1, n;
+	long cp;
+
+	if (end > i && s[end - 1] == '"')
+		end--;
+	while (i < end) {
+		if (s[i] == '\\') {
+			n = decode_escape(s, end, i, &cp);
+			add_code_point(out, cp < 0 ? 0xfffd : cp);
+		} else {
+			n = utf8_sequence_length(p, end, i);
+			if (n == 0) {
+				add_code_point(out, 0xfffd);
+				n = 1;
+			} else {
+				buf_add(out, s + i, n);
+			}
+		}
+		i += n;
+	}
+}
+
+/* One object or array that is open at the scanner's position. */
+struct json_level {
+	bool object;
+	bool expect_key; /* an object before its next key */
+	size_t index;	 /* of the current element of an array */
+	size_t key_start, key_end; /* the current key of an object */
+};
+
+/* Fill in where the first string that is not text lies. */
+static void
+describe_bad_text(const char *s, const struct json_level *levels,
+    size_t depth, bool in_key, size_t offset, struct json_bad_text *where)
+{
+	size_t k;
+
+	where->offset = offset;
+	where->in_key = in_key;
+	if (where->lone_surrogate)
+		snprintf(where->escape, sizeof(where->escape), "%.6s",
+		    s + offset);
+	for (k = 0; k < depth; k++) {
+		if (!levels[k].object) {
+			buf_addf(&where->path, "[%zu]", levels[k].index);
+			continue;
+		}
+		if (k > 0)
+			buf_addc(&where->path, '.');
+		decode_string(s, levels[k].key_start, levels[k].key_end,
+		    &where->path);
+		if (k == 0)
+			decode_string(s, levels[k].key_start,
+			    levels[k].key_end, &where->field);
+	}
+}
+
+bool
+json_find_bad_text(const char *s, size_t len, struct json_bad_text *where)
+{
+	struct json_level levels[JSON_PATH_MAX_DEPTH], *top;
+	size_t depth = 0, i = 0, end, bad;
+	bool key;
+
+	memset(where, 0, sizeof(*where));
+	buf_init(&where->field);
+	buf_init(&where->path);
 	while (i < len) {
-		if (!in_string) {
-			in_string = s[i++] == '"';
+		top = depth > 0 && depth <= JSON_PATH_MAX_DEPTH
+		    ? &levels[depth - 1] : NULL;
+		switch (s[i]) {
+		case '{':
+		case '[':
+			if (depth < JSON_PATH_MAX_DEPTH)
+				levels[depth] = (struct json_level){
+					.object = s[i] == '{',
+					.expect_key = s[i] == '{',
+				};
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth > 0)
+				depth--;
+			break;
+		case ',':
+			if (top != NULL && top->object)
+				top->expect_key = true;
+			else if (top != NULL)
+				top->index++;
+			break;
+		case '"':
+			key = top != NULL && top->object && top->expect_key;
+			bad = scan_string(s, len, i, &end,
+			    &where->lone_surrogate);
+			if (key) {
+				top->key_start = i;
+				top->key_end = end;
+				top->expect_key = false;
+			}
+			if (bad < len) {
+				describe_bad_text(s, levels,
+				    depth < JSON_PATH_MAX_DEPTH
+					? depth : JSON_PATH_MAX_DEPTH,
+				    key, bad, where);
+				return true;
+			}
+			i = end;
 			continue;
 		}
-		if (s[i] == '"') {
-			in_string = false;
-			i++;
-			continue;
-		}
-		if (s[i] != '\\') {
-			i++;
-			continue;
-		}
-		if (i + 1 < len && s[i + 1] != 'u') {
-			i += 2;
-			continue;
-		}
-		v = hex4(s, len, i + 2);
-		i += 6;
-		if (v < 0xd800 || v > 0xdfff)
-			continue;
-		/* A high surrogate must be followed by a low one, and a low one
-		 * may only come right after a high one (consumed below). */
-		if (v >= 0xdc00)
-			return true;
-		low = i + 1 < len && s[i] == '\\' && s[i + 1] == 'u'
-		    ? hex4(s, len, i + 2) : -1;
-		if (low < 0xdc00 || low > 0xdfff)
-			return true;
-		i += 6;
+		i++;
 	}
 	return false;
+}
+
+void
+json_bad_text_free(struct json_bad_text *where)
+{
+	buf_free(&where->field);
+	buf_free(&where->path);
 }
 
 bool

@@ -69,13 +69,39 @@ bool json_duplicate_key(const char *s, size_t len, char *out, size_t outlen);
  */
 bool json_has_single_quote(const char *s, size_t len);
 
+/* Levels of nesting that json_find_bad_text() names in a path. */
+#define JSON_PATH_MAX_DEPTH 32
+
+/* Location of a string that is not text, from json_find_bad_text(). */
+struct json_bad_text {
+	size_t offset;	     /* of its first bad byte or \u escape */
+	bool in_key;	     /* the string is an object key, not a value */
+	bool lone_surrogate; /* a \u escape of a lone surrogate, not bytes */
+	char escape[7];	     /* that escape as sent, such as \ud800 */
+	struct buf field;    /* the top-level key that contains the string */
+	struct buf path;     /* keys and [indexes] down to the string */
+};
+
 /*
- * True when a string of the JSON text s[0..len) has a \\u escape of a
- * UTF-16 surrogate that is not part of a high-low pair ("\\ud800" alone).
- * json-c turns those into U+FFFD; they are not text, so bodies with them
- * are rejected.
+ * Find the first string of the JSON text s[0..len) that is not Unicode
+ * text: one with bytes that are not well-formed UTF-8, or with a \u escape
+ * of a UTF-16 surrogate that is not part of a high-low pair ("\ud800"
+ * alone).  json-c 0.16 accepts both, turning a lone surrogate into U+FFFD,
+ * so s is meant to be a body that json-c's strict parser accepted.
+ *
+ * Returns true and fills *where when there is one.  field is the key of
+ * the top-level object whose value contains the string, or the string itself
+ * when it is a top-level key; it is empty when the body is not an object.
+ * path goes from that key down, such as "memberIds[2]" or "profile.name"
+ * ("[2].name" in a top-level array), and ends with the string when it is
+ * a key.  Keys are unescaped, with U+FFFD in place of what is not text, so
+ * both are valid UTF-8; a path deeper than JSON_PATH_MAX_DEPTH levels is
+ * cut there.  Both buffers are initialised in every case and the caller
+ * releases them with json_bad_text_free().
  */
-bool json_has_lone_surrogate(const char *s, size_t len);
+bool json_find_bad_text(const char *s, size_t len,
+    struct json_bad_text *where);
+void json_bad_text_free(struct json_bad_text *where);
 
 /* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t len);

@@ -116,8 +116,8 @@ privacy_or_reply(struct request *req, const char **out)
 {
 	const char *value;
 	size_t len;
-	int rc = http_body_string_or_reply(req, "privacy", false, 0, 16,
-	    &value, &len);
+	int rc = http_body_string_or_reply(req, "privacy", false, 0,
+	    HTTP_ANY_LENGTH, &value, &len);
 
 	*out = NULL;
 	if (rc == -1)
@@ -139,8 +139,8 @@ wall_or_reply(struct request *req, const char **out)
 {
 	const char *value;
 	size_t len;
-	int rc = http_body_string_or_reply(req, "wallProfileId", false, 0, 64,
-	    &value, &len);
+	int rc = http_body_string_or_reply(req, "wallProfileId", false, 0,
+	    HTTP_ANY_LENGTH, &value, &len);
 
 	*out = req->profile_id;
 	if (rc == -1)
@@ -296,7 +296,8 @@ out:
 static int
 wall_query_or_reply(struct request *req, const char **out)
 {
-	if (http_query_string_or_reply(req, "wall_profile_id", 64, out) == -1)
+	if (http_query_string_or_reply(req, "wall_profile_id", HTTP_ANY_LENGTH,
+		out) == -1)
 		return -1;
 	if (**out == '\0') {
 		http_error(req, 422, "ValidationFailed", "wall_profile_id",

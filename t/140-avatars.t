@@ -1,21 +1,53 @@
 #!/usr/bin/perl
 # Generated avatars: deterministic across workers, well-formed SVG without
-# user text, revalidated per profile, changeable only by their owner.
+# user text, revalidated per profile, changeable only by their owner.  On a
+# stack of its own with two workers that log every request, so the test
+# can tell which worker drew a picture.
 use strict;
 use warnings;
 use Test::More;
 use File::Temp qw(tempfile);
-use Bunny qw(api register_user login_user new_client);
+use Bunny qw(api register_user login_user new_client private_stack
+    worker_pids log_text wait_until);
+
+# At debug level a worker logs each request it serves, with its pid and
+# the request id that the response carries in X-Request-Id.
+private_stack('avatars', workers => 2, settings => { log_level => 'debug' });
+my @workers = worker_pids();
+is(scalar @workers, 2, 'the stack has two workers');
+
+# The pid of the process that logged request id $id, or undef.
+sub served_by {
+	my ($id) = @_;
+	my $pid;
+	return undef unless defined $id && $id =~ /^[0-9A-Za-z-]+$/;
+	wait_until(5, sub { ($pid) = log_text('bunnybookd') =~ /\[(\d+)\] req=\Q$id\E /; defined $pid });
+	return $pid;
+}
 
 my $r = api(GET => '/api/avatar/hello-bunny');
 is($r->{status}, 200, 'preview is 200');
 is($r->{headers}{'content-type'}, 'image/svg+xml', 'preview is SVG');
 my $svg = $r->{content};
 
-my %seen;
-$seen{ api(GET => '/api/avatar/hello-bunny')->{content} }++ for 1 .. 12;
-is(scalar keys %seen, 1, 'twelve requests over all workers give the same picture');
-is((keys %seen)[0], $svg, 'and it is the first one');
+# Ask again until two workers have answered; nginx opens a new FastCGI
+# connection per request and the idle workers take turns accepting them,
+# so two requests are usually enough.
+my (%bodies, %pids);
+my $requests = 0;
+while (keys %pids < 2 && $requests < 100) {
+	my $x = api(GET => '/api/avatar/hello-bunny');
+	$requests++;
+	$bodies{ $x->{content} }++;
+	my $pid = served_by($x->{headers}{'x-request-id'});
+	$pids{$pid}++ if defined $pid;
+}
+diag("$requests requests, served by pids " . join(', ', sort keys %pids));
+is(scalar keys %pids, 2, 'two worker processes drew the picture');
+my %is_worker = map { $_ => 1 } @workers;
+is(scalar(grep { !$is_worker{$_} } keys %pids), 0, 'the pids are the stack\'s workers');
+is(scalar keys %bodies, 1, 'both workers give the same picture');
+is((keys %bodies)[0], $svg, 'and it is the first one');
 isnt(api(GET => '/api/avatar/another-bunny')->{content}, $svg, 'another identifier gives another picture');
 
 for my $id ('<script>alert(1)</script>', 'a&b"c\'d', "\x{1F430}") {

@@ -1,8 +1,118 @@
 /* Unit tests of the request-part parsers. */
+#include <stdbool.h>
 #include <string.h>
 
 #include "http_parse.h"
 #include "tap.h"
+
+/*
+ * Run json_find_bad_text() on the C string text and check what it finds:
+ * field, path, in_key, lone_surrogate and offset, or nothing when field
+ * is NULL.
+ */
+static void
+expect_bad_text(const char *what, const char *text, const char *field,
+    const char *path, bool in_key, bool lone_surrogate, size_t offset)
+{
+	struct json_bad_text bad;
+	bool found = json_find_bad_text(text, strlen(text), &bad);
+
+	if (field == NULL) {
+		ok(!found, "%s: nothing found", what);
+		json_bad_text_free(&bad);
+		return;
+	}
+	if (!ok(found, "%s: found", what)) {
+		json_bad_text_free(&bad);
+		return;
+	}
+	ok(strcmp(bad.field.data, field) == 0, "%s: field is \"%s\" (got \"%s\")",
+	    what, field, bad.field.data);
+	ok(strcmp(bad.path.data, path) == 0, "%s: path is \"%s\" (got \"%s\")",
+	    what, path, bad.path.data);
+	ok(bad.in_key == in_key, "%s: %s", what, in_key ? "in a key" : "in a value");
+	ok(bad.lone_surrogate == lone_surrogate, "%s: %s", what,
+	    lone_surrogate ? "a lone surrogate" : "bytes that are not UTF-8");
+	ok(bad.offset == offset, "%s: at offset %zu (got %zu)", what, offset,
+	    bad.offset);
+	json_bad_text_free(&bad);
+}
+
+static void
+check_bad_text(void)
+{
+	struct json_bad_text bad;
+
+	/* Bytes that are not UTF-8, named by the key that contains them. */
+	expect_bad_text("byte 0xff in a value", "{\"username\":\"ab\xff\"}",
+	    "username", "username", false, false, 15);
+	expect_bad_text("second field", "{\"a\":\"ok\",\"email\":\"\xc3\"}",
+	    "email", "email", false, false, 19);
+	expect_bad_text("overlong encoding", "{\"password\":\"\xc0\xaf\"}",
+	    "password", "password", false, false, 13);
+	expect_bad_text("encoded surrogate", "{\"a\" : \"x\xed\xa0\x80\"}",
+	    "a", "a", false, false, 9);
+	expect_bad_text("escaped key before the value",
+	    "{\"us\\u0065r\\\"x\":\"\xfe\"}", "use" "r\"x", "use" "r\"x",
+	    false, false, 17);
+
+	/* Nested values: the top-level key is the field, the path goes further. */
+	expect_bad_text("array element", "{\"memberIds\":[\"a\",\"b\",\"\xff\"]}",
+	    "memberIds", "memberIds[2]", false, false, 23);
+	expect_bad_text("nested object",
+	    "{\"x\":1,\"profile\":{\"bio\":\"ok\",\"name\":[{\"v\":\"\x80\"}]}}",
+	    "profile", "profile.name[0].v", false, false, 43);
+	expect_bad_text("top-level array", "[{\"a\":1},{\"b\":\"\xff\"}]",
+	    "", "[1].b", false, false, 15);
+	expect_bad_text("top-level string", "\"\xff\"", "", "", false, false, 1);
+	expect_bad_text("empty containers before it",
+	    "{\"a\":{},\"b\":[],\"c\":[[],{}],\"d\":\"\xff\"}", "d", "d", false,
+	    false, 32);
+
+	/* A key that is not text: its path ends with it, U+FFFD for the bytes. */
+	expect_bad_text("key with byte 0xff", "{\"ab\xff\":1}", "ab\xef\xbf\xbd",
+	    "ab\xef\xbf\xbd", true, false, 4);
+	expect_bad_text("nested key", "{\"profile\":{\"ok\":1,\"\xff\":2}}",
+	    "profile", "profile.\xef\xbf\xbd", true, false, 20);
+	expect_bad_text("key with a lone surrogate", "{\"k\\udc00\":1}",
+	    "k\xef\xbf\xbd", "k\xef\xbf\xbd", true, true, 3);
+
+	/* Lone surrogate escapes. */
+	expect_bad_text("lone high surrogate", "{\"username\":\"bunny\\ud800\"}",
+	    "username", "username", false, true, 18);
+	expect_bad_text("lone low surrogate", "{\"a\":\"\\udc00x\"}", "a", "a",
+	    false, true, 6);
+	expect_bad_text("high surrogate before a non-surrogate",
+	    "{\"a\":\"\\ud83d\\u0041\"}", "a", "a", false, true, 6);
+	expect_bad_text("high surrogate at the end", "{\"a\":\"\\uD83D\"}", "a",
+	    "a", false, true, 6);
+	expect_bad_text("two high surrogates", "{\"a\":\"\\ud83d\\ud83d\\ude00\"}",
+	    "a", "a", false, true, 6);
+	ok(json_find_bad_text("{\"email\":\"\\uDBFF\"}", 18, &bad) &&
+	    strcmp(bad.escape, "\\uDBFF") == 0,
+	    "the escape is kept as sent (got %s)", bad.escape);
+	json_bad_text_free(&bad);
+
+	/* Text. */
+	expect_bad_text("surrogate pair", "{\"a\":\"\\ud83d\\ude00\"}", NULL, NULL,
+	    false, false, 0);
+	expect_bad_text("escaped backslash before ud800", "{\"a\":\"\\\\ud800\"}",
+	    NULL, NULL, false, false, 0);
+	expect_bad_text("escaped quote before ud800 text",
+	    "{\"a\":\"\\\"\\\\ud800\"}", NULL, NULL, false, false, 0);
+	expect_bad_text("UTF-8 of every length",
+	    "{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x90\xb0\","
+	    "\"\xc3\xa9\":[1,\"\xf4\x8f\xbf\xbf\"]}",
+	    NULL, NULL, false, false, 0);
+	expect_bad_text("no strings", "[1,2.5e3,true,null,{}]", NULL, NULL,
+	    false, false, 0);
+	ok(!json_find_bad_text("{\"a\":\"x\xff\"}", 7, &bad),
+	    "a bad byte after the scanned length is not seen");
+	json_bad_text_free(&bad);
+	ok(json_find_bad_text("\"\xe2\x82", 3, &bad) && bad.offset == 1,
+	    "a sequence cut by the end of the text is found");
+	json_bad_text_free(&bad);
+}
 
 int
 main(void)
@@ -77,18 +187,7 @@ main(void)
 	ok(utf8_length("h\xc3\xa9\xf0\x9f\x90\xb0", 7) == 3, "code points are counted");
 	/* json-c 0.16 parses single-quoted keys even in strict mode. */
 	ok(json_has_single_quote("{'a':1,'a':2}", 13), "single-quoted key is found");
-	ok(json_has_lone_surrogate("{\"a\":\"\\ud800\"}", 14),
-	    "lone high surrogate is found");
-	ok(json_has_lone_surrogate("{\"a\":\"\\udc00x\"}", 15),
-	    "lone low surrogate is found");
-	ok(json_has_lone_surrogate("\"\\ud83d\\u0041\"", 14),
-	    "high surrogate before a non-surrogate is found");
-	ok(!json_has_lone_surrogate("\"\\ud83d\\ude00\"", 14),
-	    "surrogate pair is fine");
-	ok(!json_has_lone_surrogate("\"\\\\ud800\"", 9),
-	    "escaped backslash before ud800 is text");
-	ok(!json_has_lone_surrogate("{\"\\u00e9\":\"\\\"\\ud800\"}", 9),
-	    "lone surrogate after the scanned length is not seen");
+	check_bad_text();
 	ok(!json_has_single_quote("{\"it's\":\"'\"}", 12),
 	    "quote inside a string is ignored");
 	ok(!json_has_single_quote("{\"a\\\"'\":1}", 11),

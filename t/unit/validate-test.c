@@ -46,5 +46,23 @@ main(void)
 		strcpy(long_local + 65, "@example.com");
 		ok(!E(long_local), "local part over 64 characters is invalid");
 	}
+	{
+		/* 64 + 1 + 189 = EMAIL_MAX characters, labels of at most 63. */
+		char address[EMAIL_MAX + 2];
+
+		memset(address, 'a', 64);
+		address[64] = '@';
+		memset(address + 65, 'b', 63);
+		address[128] = '.';
+		memset(address + 129, 'c', 63);
+		address[192] = '.';
+		memset(address + 193, 'd', 57);
+		strcpy(address + 250, ".com");
+		ok(strlen(address) == EMAIL_MAX && E(address),
+		    "address of %d characters is valid", EMAIL_MAX);
+		memmove(address + 194, address + 193, strlen(address + 193) + 1);
+		ok(strlen(address) == EMAIL_MAX + 1 && !E(address),
+		    "address of %d characters is invalid", EMAIL_MAX + 1);
+	}
 	return done_testing();
 }
