@@ -1,11 +1,14 @@
 /*
- * Fuzzes the pure steps of reading a JSON request body, in the order
- * http_read_json_or_reply() takes them: utf8_valid(), json-c's strict
- * parser, then json_duplicate_key().  Each step is compared with an
- * independent reference written here:
+ * Fuzzes the pure steps of reading a JSON request body: json-c's strict
+ * parser as http.c runs it, json_find_bad_text() on what it accepts, and
+ * json_duplicate_key(), with utf8_valid() and utf8_length() besides.
+ * Each step is compared with an independent reference written here:
  *   - utf8_valid() and utf8_length() against a decoder that follows the
  *     table of well-formed byte sequences in the Unicode Standard
  *     (chapter 3, table 3-7);
+ *   - json_find_bad_text() against that decoder: a parsed body that is
+ *     not UTF-8 is reported at a byte where a bad sequence starts, and a
+ *     UTF-8 body without any surrogate escape passes;
  *   - json_duplicate_key() against a count of the top-level keys, which
  *     must exceed the number of distinct keys json-c kept exactly when a
  *     key repeats.
@@ -135,6 +138,44 @@ parse_body(const char *body, size_t len, bool *valid)
 	return root;
 }
 
+/*
+ * True when s has a backslash, 'u', then a hexadecimal escape of a
+ * surrogate (D800 to DFFF), escaped or not: a superset of the lone
+ * surrogates json_find_bad_text() may report.
+ */
+static bool
+has_surrogate_escape(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 3 < len; i++)
+		if (s[i] == '\\' && s[i + 1] == 'u' &&
+		    (s[i + 2] == 'd' || s[i + 2] == 'D') &&
+		    strchr("89abcdefABCDEF", s[i + 3]) != NULL &&
+		    s[i + 3] != '\0')
+			return true;
+	return false;
+}
+
+static void
+check_bad_text(const char *body, size_t len, long length)
+{
+	struct json_bad_text where;
+	bool found = json_find_bad_text(body, len, &where);
+
+	if (length < 0)
+		FUZZ_CHECK(found, "a parsed body that is not UTF-8 is reported");
+	else if (!has_surrogate_escape(body, len))
+		FUZZ_CHECK(!found, "a UTF-8 body without surrogate escapes "
+				   "passes");
+	if (found && !where.lone_surrogate)
+		FUZZ_CHECK(where.offset < len &&
+			reference_sequence((const unsigned char *)body +
+				where.offset, len - where.offset) == 0,
+		    "the reported offset starts a bad sequence");
+	json_bad_text_free(&where);
+}
+
 static void
 check_duplicates(const char *body, size_t len, struct json_object *root)
 {
@@ -160,15 +201,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_CHECK(utf8_valid(body, size) == (length >= 0),
 	    "utf8_valid agrees with the reference decoder");
-	if (length < 0 || size > 65536) {
+	if (size > 65536) {
 		free(body);
 		return 0;
 	}
-	FUZZ_CHECK(utf8_length(body, size) == (size_t)length,
-	    "utf8_length counts the code points");
+	if (length >= 0)
+		FUZZ_CHECK(utf8_length(body, size) == (size_t)length,
+		    "utf8_length counts the code points");
 
 	root = parse_body(body, size, &valid);
-	if (valid && json_object_is_type(root, json_type_object))
+	if (valid)
+		check_bad_text(body, size, length);
+	if (valid && length >= 0 && json_object_is_type(root, json_type_object))
 		check_duplicates(body, size, root);
 	json_object_put(root);
 	free(body);
