@@ -17,7 +17,7 @@
 # list accepts an optional token and its response is the same for every
 # reader, so both friends targets read one entry of the Redis cache and
 # differ only in authentication: token_verify_remembered() and the
-# session's live check (a Redis EXISTS, and a PostgreSQL query once a
+# session's live check (a Redis MGET, and a PostgreSQL query once a
 # minute per session).  /api/health would not do, because it never looks
 # at a token.
 #

@@ -25,14 +25,19 @@ print_machine() {
 	echo "load before: $(uptime)"
 }
 
-# Stop every stack in $tmp and remove it; the exit trap of start_stack.
+# Stop every stack in $tmp and remove it, unless BB_KEEP is set (the
+# logs stay for a look); the exit trap of start_stack.
 stop_stacks() {
 	local dir
 	for dir in "$tmp"/*/; do
 		[ -f "$dir/stack.env" ] || continue
 		"$ROOT/bunnybook" stack stop "${dir%/}"
 	done
-	rm -rf "$tmp"
+	if [ -n "${BB_KEEP:-}" ]; then
+		echo "stacks stopped; their files stay in $tmp"
+	else
+		rm -rf "$tmp"
+	fi
 }
 
 # start_stack [NAME]: start a stack on free ports in $tmp/NAME (default
