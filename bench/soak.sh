@@ -3,9 +3,12 @@
 # every user's WebSocket stream connected and some streams closed and
 # reopened every second.  Reports throughput, p50/p99 per route, errors
 # (target: no 5xx) and lost chat messages and durable events (target:
-# none).  Also reports the resident memory of every process of the stack
-# at the start, after the warm-up and at the end (target: no growth after
-# the warm-up).
+# none).  Also reports the memory of every process of the stack at the
+# start, after the warm-up, each minute after it and at the end (target:
+# no growth after the warm-up): its private resident memory (RssAnon),
+# because the shared memory a process has touched, such as PostgreSQL's
+# shared buffers in each backend or nchan's shared zone in each nginx
+# worker, grows with use without being a leak.
 # Starts its own stack in a temporary directory on free ports.
 #
 #   bench/soak.sh [DURATION_S] [USERS] [RATE_PER_S] [CHURN_PER_S] [WORKERS]
@@ -13,6 +16,13 @@
 # Defaults: 600 s, 1,000 users, 150 requests/s, 5 streams closed and
 # reopened per second, 8 workers.  The load generator is
 # bench/soak-load.js (it needs the ws package of t/js).
+#
+# nchan keeps each message for its message timeout (1 h in the site), so
+# nginx and nchan's Redis grow for that long before they can level off.
+# For a run shorter than that, the soak stack keeps messages for
+# MESSAGE_TIMEOUT_S seconds instead (default 120; 3600 keeps the site's
+# hour), and the warm-up lasts that long plus a minute, so that what
+# grows after the warm-up is not the message store filling.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +31,9 @@ USERS=${2:-1000}
 RATE=${3:-150}
 CHURN=${4:-5}
 WORKERS=${5:-8}
-WARMUP=$((DURATION / 10 < 60 ? DURATION / 10 : 60))
+MESSAGE_TIMEOUT_S=${MESSAGE_TIMEOUT_S:-120}
+WARMUP=$((MESSAGE_TIMEOUT_S + 60))
+[ "$WARMUP" -lt "$DURATION" ] || WARMUP=$((DURATION / 2))
 
 die() { printf 'bench/soak.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -32,6 +44,14 @@ print_machine
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=$((DURATION + 3600))
 export BUNNYBOOK_WORKERS=$WORKERS
 start_stack
+if [ "$MESSAGE_TIMEOUT_S" != 3600 ]; then
+	sed -i "s/nchan_message_timeout 1h;/nchan_message_timeout ${MESSAGE_TIMEOUT_S}s;/" \
+		"$tmp/stack/nginx/bunnybook.conf"
+	grep -q "nchan_message_timeout ${MESSAGE_TIMEOUT_S}s;" "$tmp/stack/nginx/bunnybook.conf" ||
+		die "could not set nchan_message_timeout in the soak stack"
+	"$ROOT/bunnybook" stack service "$tmp/stack" restart nginx
+fi
+echo "nchan message timeout: ${MESSAGE_TIMEOUT_S} s; warm-up: ${WARMUP} s"
 
 echo "creating and logging in $USERS people"
 "$ROOT/bench/soak-setup.sh" "$tmp/stack" "$USERS" "$tmp/users.json"
@@ -49,10 +69,11 @@ processes() {
 	done
 }
 
-# Total resident memory per kind of process, in KiB: "NAME COUNT KIB".
+# Total private resident memory per kind of process, in KiB:
+# "NAME COUNT KIB".
 rss() {
 	processes | while read -r name pid; do
-		printf '%s %s\n' "$name" "$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
+		printf '%s %s\n' "$name" "$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)"
 	done | awk '{ n[$1]++; kib[$1] += $2 } END { for (k in n) print k, n[k], kib[k] }' | sort
 }
 
@@ -63,6 +84,14 @@ NODE_PATH="$ROOT/t/js/node_modules" node "$ROOT/bench/soak-load.js" \
 load=$!
 sleep "$WARMUP"
 rss >"$tmp/rss-warm"
+# Every minute after the warm-up, so that a slow leak shows as a trend.
+samples=0
+while kill -0 "$load" 2>/dev/null; do
+	sleep 60
+	kill -0 "$load" 2>/dev/null || break
+	samples=$((samples + 1))
+	rss >"$tmp/rss-sample-$samples"
+done
 wait "$load"
 rss >"$tmp/rss-end"
 echo "load after: $(uptime)"
@@ -87,8 +116,17 @@ perl -MJSON::PP -0777 -e '
 	}' <"$tmp/load.json"
 
 echo
-echo "| process | count | RSS start MiB | after ${WARMUP} s MiB | end MiB |"
+echo "| process | count | RssAnon start MiB | after ${WARMUP} s MiB | end MiB |"
 echo '|---|---|---|---|---|'
 join "$tmp/rss-start" "$tmp/rss-warm" | join - "$tmp/rss-end" |
 	awk '{ printf "| %s | %d | %.1f | %.1f | %.1f |\n", $1, $6, $3 / 1024, $5 / 1024, $7 / 1024 }'
+echo
+echo "Private resident memory (RssAnon) in MiB after the warm-up, then each minute:"
+for name in $(cut -d' ' -f1 "$tmp/rss-warm"); do
+	row="$name:"
+	for f in "$tmp/rss-warm" $(for i in $(seq "$samples"); do echo "$tmp/rss-sample-$i"; done) "$tmp/rss-end"; do
+		row="$row $(awk -v n="$name" '$1 == n { printf "%.1f", $3 / 1024 }' "$f")"
+	done
+	echo "$row"
+done
 echo "5xx lines in nginx's access log: ${fives:-0}"
