@@ -123,31 +123,42 @@ find_token(struct request *req, struct buf *storage, bool *from_cookie,
 	return storage->data;
 }
 
-/* Decide whether the session may still be used, asking Redis first. */
-static bool
-session_live(const char *session_id)
+/*
+ * Reply for a session that may not be used: 401 when it ended, 503 when
+ * neither Redis nor PostgreSQL could answer, so that a client does not
+ * take an outage of PostgreSQL for a logout.  Returns 0 for a live
+ * session, else -1.
+ */
+static int
+session_usable_or_reply(struct request *req, enum auth_live verdict)
 {
-	redisReply *reply = kv_commandv(KV_PUBSUB, AUTH_LIVE_ARGC,
-	    auth_live_command(session_id));
-
-	return auth_live_decide(session_id, reply);
+	if (verdict == AUTH_LIVE_YES)
+		return 0;
+	if (verdict == AUTH_LIVE_UNKNOWN) {
+		http_add_header(req, "Retry-After", "5");
+		http_error(req, 503, "Unavailable", NULL,
+		    "the session of this access token cannot be checked now; "
+		    "retry shortly");
+	} else {
+		http_error(req, 401, "Unauthorized", NULL,
+		    "the session of this access token has ended");
+	}
+	return -1;
 }
 
 int
 auth_finish_or_reply(struct request *req)
 {
-	bool live;
+	enum auth_live verdict;
 
 	if (!req->session_unchecked)
 		return 0;
 	req->session_unchecked = false;
-	live = auth_live_decide(req->session_id, kv_receive(KV_PUBSUB));
-	if (live)
+	verdict = auth_live_decide(req->session_id, kv_receive(KV_PUBSUB));
+	if (verdict == AUTH_LIVE_YES)
 		return 0;
 	http_reply_discard(req);
-	http_error(req, 401, "Unauthorized", NULL,
-	    "the session of this access token has ended");
-	return -1;
+	return session_usable_or_reply(req, verdict);
 }
 
 int
@@ -185,9 +196,9 @@ auth_authenticate_or_reply(struct request *req, bool required,
 		/* A failed send leaves kv_receive() nothing: PostgreSQL decides. */
 		kv_send(KV_PUBSUB, AUTH_LIVE_ARGC,
 		    auth_live_command(claims.sid));
-	} else if (!session_live(claims.sid)) {
-		http_error(req, 401, "Unauthorized", NULL,
-		    "the session of this access token has ended");
+	} else if (session_usable_or_reply(req, auth_live_decide(claims.sid,
+		       kv_commandv(KV_PUBSUB, AUTH_LIVE_ARGC,
+			   auth_live_command(claims.sid)))) == -1) {
 		goto out;
 	}
 	snprintf(req->profile_id, sizeof(req->profile_id), "%s", claims.sub);

@@ -33,6 +33,11 @@
  * sees about one query per active session per minute, plus, once a second,
  * the few requests that arrive while the expired copy is being renewed.
  *
+ * When PostgreSQL cannot be asked, a mark of any epoch still vouches for
+ * its session, since no revocation can commit meanwhile; a session with
+ * no mark gets 503, not 401, so that an outage does not look like a
+ * logout to its client.
+ *
  * NOTE: expiry times are absolute, from the clock of the host that read
  * PostgreSQL, and Redis compares them with its own clock, so the hosts and
  * Redis must agree within CLOCK_MARGIN_MS.
@@ -173,53 +178,71 @@ mark_revoked(const char *const *session_ids, int count)
 	return 0;
 }
 
-/* 1 for a mark equal to the copy, 0 for "revoked", -1 when unsettled. */
-static int
+/* What Redis says of a session, from the reply to auth_live_command(). */
+enum redis_verdict {
+	REDIS_LIVE,	     /* a mark equal to the epoch copy */
+	REDIS_REVOKED,	     /* a "revoked" mark */
+	REDIS_STALE_MARK,    /* a mark of another or unknown epoch */
+	REDIS_NOTHING	     /* no mark, or no usable reply */
+};
+
+static enum redis_verdict
 verdict_of(const redisReply *reply)
 {
 	const redisReply *mark, *copy;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY ||
 	    reply->elements != 2)
-		return -1;
+		return REDIS_NOTHING;
 	mark = reply->element[0];
 	copy = reply->element[1];
 	if (mark->type != REDIS_REPLY_STRING)
-		return -1;
+		return REDIS_NOTHING;
 	if (strcmp(mark->str, REVOKED) == 0)
-		return 0;
+		return REDIS_REVOKED;
 	if (copy->type == REDIS_REPLY_STRING &&
 	    strcmp(mark->str, copy->str) == 0)
-		return 1;
-	return -1;
+		return REDIS_LIVE;
+	return REDIS_STALE_MARK;
 }
 
-bool
+enum auth_live
 auth_live_decide(const char *session_id, redisReply *reply)
 {
 	const char *params[1] = { session_id };
-	int verdict = verdict_of(reply);
+	enum redis_verdict verdict = verdict_of(reply);
 	long long started_ms;
 	PGresult *res;
 	bool live;
 
 	if (reply != NULL)
 		freeReplyObject(reply);
-	if (verdict != -1)
-		return verdict == 1;
+	if (verdict == REDIS_LIVE)
+		return AUTH_LIVE_YES;
+	if (verdict == REDIS_REVOKED)
+		return AUTH_LIVE_ENDED;
 
 	/* The copy's expiry counts from before the query, never after. */
 	started_ms = wall_ms();
 	res = db_exec_prepared(sql_session_live, 1, params, NULL);
-	if (res == NULL)
-		return false;
+	if (res == NULL) {
+		/*
+		 * PostgreSQL is away, so no revocation can commit now, and a
+		 * mark means PostgreSQL found the session live within the last
+		 * MARK_TTL_MS.  NOTE: a session revoked while Redis was down,
+		 * whose mark the epoch outdated, is trusted again if
+		 * PostgreSQL then fails within MARK_TTL_MS.
+		 */
+		return verdict == REDIS_STALE_MARK ? AUTH_LIVE_YES
+						   : AUTH_LIVE_UNKNOWN;
+	}
 	live = PQntuples(res) == 1 && *PQgetvalue(res, 0, 0) == 't';
 	if (!live)
 		mark_revoked(&session_id, 1);
 	else if (!PQgetisnull(res, 0, 1))
 		remember_live(session_id, PQgetvalue(res, 0, 1), started_ms);
 	PQclear(res);
-	return live;
+	return live ? AUTH_LIVE_YES : AUTH_LIVE_ENDED;
 }
 
 /* Sleep for ms milliseconds, also when signals interrupt the sleep. */

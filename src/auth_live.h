@@ -19,14 +19,21 @@
  */
 const char **auth_live_command(const char *session_id);
 
+enum auth_live {
+	AUTH_LIVE_YES,	   /* the session may be used */
+	AUTH_LIVE_ENDED,   /* revoked or expired */
+	AUTH_LIVE_UNKNOWN  /* neither Redis nor PostgreSQL could tell */
+};
+
 /*
  * Decide whether session_id may still be used from the reply to
  * auth_live_command(), which this frees (NULL when Redis failed or nothing
  * was sent).  When the reply does not settle it, PostgreSQL decides and its
- * result is written back to Redis.  A failed database query counts as
- * not live.
+ * result is written back to Redis.  When PostgreSQL cannot be asked, a
+ * mark PostgreSQL wrote within the last minute still vouches for the
+ * session; without one the answer is AUTH_LIVE_UNKNOWN.
  */
-bool auth_live_decide(const char *session_id, redisReply *reply);
+enum auth_live auth_live_decide(const char *session_id, redisReply *reply);
 
 /*
  * Make Redis stop vouching for sessions whose revocation PostgreSQL has
