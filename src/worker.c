@@ -206,13 +206,13 @@ warm_up(const struct config *cfg)
 
 /*
  * Wait until listen_fd has a connection, with SIGTERM deliverable only
- * during the wait: ppoll swaps in the mask waiting, which lets it through.
- * libfcgi's accept also reads the request's parameters.  A SIGTERM
- * during FCGX_Accept_r would therefore drop a connection already taken,
- * so the signal waits for this point, where no connection is held.  The listening socket is
- * non-blocking, so a worker that loses the race for a connection gets
- * EAGAIN from accept instead of blocking there with the signal held.
- * Returns 0, or -1 when the wait failed.
+ * during the wait: ppoll installs the signal mask `waiting`, which lets
+ * it through.  libfcgi's accept also reads the request's parameters.  A
+ * SIGTERM during FCGX_Accept_r would therefore drop a connection already
+ * taken, so the signal waits for this point, where no connection is held.
+ * The listening socket is non-blocking, so a worker that loses the race
+ * for a connection gets EAGAIN from accept instead of blocking there with
+ * the signal held.  Returns 0, or -1 when the wait failed.
  */
 static int
 wait_for_connection(int listen_fd, const sigset_t *waiting)
