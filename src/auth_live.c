@@ -10,10 +10,10 @@
  *                         "revoked", written by a revocation
  *   bb:live-epoch         a copy of session_epoch.epoch from PostgreSQL,
  *                         kept only EPOCH_COPY_TTL_MS
- * One MGET reads both.  A mark equal to the copy means live, "revoked"
- * means ended, and anything else (no mark, no copy, another epoch, Redis
- * down) asks PostgreSQL for the session and the epoch in one query; a live
- * answer writes the mark and the copy back in one script.
+ * One MGET reads both.  A mark equal to the copy means live, and "revoked"
+ * means ended.  Anything else (no mark, no copy, another epoch, Redis
+ * down) sends one query for the session and the epoch to PostgreSQL.  A
+ * live result writes the mark and the copy back in one script.
  *
  * A late write: a request that found the session live just before a
  * logout could write its mark just after the logout's.  So a revocation
@@ -103,16 +103,6 @@ static const char revoke_script[] =
     "end\n"
     "return #KEYS\n";
 
-/* Milliseconds since the epoch, comparable with Redis's TIME. */
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 mark_key(const char *session_id, char key[64])
 {
@@ -178,7 +168,7 @@ mark_revoked(const char *const *session_ids, int count)
 	return 0;
 }
 
-/* What Redis says of a session, from the reply to auth_live_command(). */
+/* Session state read from Redis in the reply to auth_live_command(). */
 enum redis_verdict {
 	REDIS_LIVE,	     /* a mark equal to the epoch copy */
 	REDIS_REVOKED,	     /* a "revoked" mark */
@@ -223,7 +213,7 @@ auth_live_decide(const char *session_id, redisReply *reply)
 		return AUTH_LIVE_ENDED;
 
 	/* The copy's expiry counts from before the query, never after. */
-	started_ms = wall_ms();
+	started_ms = wall_clock_ms();
 	res = db_exec_prepared(sql_session_live, 1, params, NULL);
 	if (res == NULL) {
 		/*

@@ -26,8 +26,8 @@ static char error_constraint[64];
 /*
  * Statements prepared on the current connection, by the address of their
  * text; statement i is named "bb_i".  Emptied when the connection closes.
- * stale_prepared asks for DEALLOCATE ALL before the next statement, after
- * the server lost or invalidated one of ours inside a transaction.
+ * stale_prepared requests DEALLOCATE ALL before the next statement.  It is
+ * set when the server lost or invalidated one of ours inside a transaction.
  */
 #define PREPARED_MAX 64
 static const char *prepared[PREPARED_MAX];
@@ -268,12 +268,10 @@ db_error_constraint(void)
 	return error_constraint;
 }
 
-int
-db_command(const char *sql, int n, const char *const *values,
-    char sqlstate[6])
+/* Clear the result of a statement whose rows are not needed; 0 or -1. */
+static int
+discard_result(PGresult *res)
 {
-	PGresult *res = db_exec(sql, n, values, sqlstate);
-
 	if (res == NULL)
 		return -1;
 	PQclear(res);
@@ -281,15 +279,17 @@ db_command(const char *sql, int n, const char *const *values,
 }
 
 int
+db_command(const char *sql, int n, const char *const *values,
+    char sqlstate[6])
+{
+	return discard_result(db_exec(sql, n, values, sqlstate));
+}
+
+int
 db_command_prepared(const char *sql, int n, const char *const *values,
     char sqlstate[6])
 {
-	PGresult *res = db_exec_prepared(sql, n, values, sqlstate);
-
-	if (res == NULL)
-		return -1;
-	PQclear(res);
-	return 0;
+	return discard_result(db_exec_prepared(sql, n, values, sqlstate));
 }
 
 int

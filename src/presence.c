@@ -21,6 +21,7 @@
 #include "kv.h"
 #include "log.h"
 #include "rt.h"
+#include "util.h"
 
 #define SEEN_KEY "bb:presence:seen"
 #define LAST_KEY "bb:presence:last"
@@ -31,15 +32,6 @@
 
 static const char sql_friend_ids[] =
     "SELECT friend_id FROM friendships WHERE profile_id = $1";
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Format epoch milliseconds as the API's UTC time. */
 static void
@@ -96,7 +88,7 @@ int
 presence_online_states(const char *const *ids, int n, bool *online,
     long long *seen)
 {
-	long long cutoff = now_ms() - PRESENCE_TTL_S * 1000LL;
+	long long cutoff = wall_clock_ms() - PRESENCE_TTL_S * 1000LL;
 	int i;
 
 	if (read_per_id("ZMSCORE", SEEN_KEY, ids, n, seen) == -1)
@@ -170,7 +162,7 @@ presence_seen(const char *profile_id)
 	char score[24];
 	const char *zadd[] = { "ZADD", SEEN_KEY, score, profile_id };
 	const char *hset[] = { "HSET", LAST_KEY, profile_id, score };
-	long long now = now_ms();
+	long long now = wall_clock_ms();
 	redisReply *r;
 	bool was_offline;
 
@@ -205,7 +197,7 @@ presence_sweep(void)
 		return;
 	last = now;
 	snprintf(cutoff, sizeof(cutoff), "%lld",
-	    now_ms() - PRESENCE_TTL_S * 1000LL);
+	    wall_clock_ms() - PRESENCE_TTL_S * 1000LL);
 	r = kv_commandv(KV_PUBSUB, 7, range);
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY) {
 		if (r != NULL)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static void
 out_of_memory(size_t size)
@@ -175,4 +176,13 @@ mem_equal_ct(const void *a, const void *b, size_t len)
 	for (i = 0; i < len; i++)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
+}
+
+long long
+wall_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

@@ -45,6 +45,9 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 char *buf_detach(struct buf *b, size_t *len);
 
 /* Constant-time comparison of two byte ranges of equal length. */
+/* Milliseconds since the Unix epoch, from the wall clock. */
+long long wall_clock_ms(void);
+
 bool mem_equal_ct(const void *a, const void *b, size_t len);
 
 #endif
