@@ -15,7 +15,7 @@
 #   friends, Bearer        the same with a valid Bearer token
 # The logins rotate over USERS accounts registered first.  The friends
 # list accepts an optional token and its response is the same for every
-# reader, so both friends targets read one entry of the Redis cache and
+# reader, so both friends targets read one entry of the Redis cache.  They
 # differ only in authentication: token_verify_remembered() and the
 # session's live check (a Redis MGET, and a PostgreSQL query once a
 # minute per session).  /api/health would not do, because it never looks

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Baseline: requests/s of GET /api/health through nginx and FastCGI against
 # nginx serving a small static file (/bunny.svg, 859 bytes), measured in
-# one run on this machine with wrk.  A round with a non-2xx answer or a
+# one run on this machine with wrk.  A round with a non-2xx response or a
 # socket error stops the script.  Starts its own stack in a temporary directory on free ports
 # and stops it afterwards.
 #

@@ -3,12 +3,12 @@
 # every user's WebSocket stream connected and some streams closed and
 # reopened every second.  Reports throughput, p50/p99 per route, errors
 # (target: no 5xx) and lost chat messages and durable events (target:
-# none).  Also reports the memory of every process of the stack at the
-# start, after the warm-up, each minute after it and at the end (target:
-# no growth after the warm-up): its private resident memory (RssAnon),
-# because the shared memory a process has touched, such as PostgreSQL's
-# shared buffers in each backend or nchan's shared zone in each nginx
-# worker, grows with use without being a leak.
+# none).  Also reports the private resident memory (RssAnon) of every
+# process of the stack at the start, after the warm-up, each minute after
+# it and at the end (target: no growth after the warm-up).  Shared memory
+# is left out because it grows with use without being a leak: the shared
+# buffers a PostgreSQL backend has touched, nchan's zone in each nginx
+# worker.
 # Starts its own stack in a temporary directory on free ports.
 #
 #   bench/soak.sh [DURATION_S] [USERS] [RATE_PER_S] [CHURN_PER_S] [WORKERS]
@@ -21,8 +21,8 @@
 # nginx and nchan's Redis grow for that long before they can level off.
 # For a run shorter than that, the soak stack keeps messages for
 # MESSAGE_TIMEOUT_S seconds instead (default 120; 3600 keeps the site's
-# hour), and the warm-up lasts that long plus a minute, so that what
-# grows after the warm-up is not the message store filling.
+# hour).  The warm-up lasts that long plus a minute, so that the message
+# store has stopped filling before growth is measured.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

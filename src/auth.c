@@ -125,7 +125,7 @@ find_token(struct request *req, struct buf *storage, bool *from_cookie,
 
 /*
  * Reply for a session that may not be used: 401 when it ended, 503 when
- * neither Redis nor PostgreSQL could answer, so that a client does not
+ * neither Redis nor PostgreSQL could check it.  A client then does not
  * take an outage of PostgreSQL for a logout.  Returns 0 for a live
  * session, else -1.
  */

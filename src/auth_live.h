@@ -31,7 +31,7 @@ enum auth_live {
  * was sent).  When the reply does not settle it, PostgreSQL decides and its
  * result is written back to Redis.  When PostgreSQL cannot be asked, a
  * mark PostgreSQL wrote within the last minute still vouches for the
- * session; without one the answer is AUTH_LIVE_UNKNOWN.
+ * session.  Without one the result is AUTH_LIVE_UNKNOWN.
  */
 enum auth_live auth_live_decide(const char *session_id, redisReply *reply);
 

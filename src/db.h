@@ -44,7 +44,7 @@ int db_command(const char *sql, int n, const char *const *values,
 /*
  * Like db_exec and db_command, for the statements of hot paths.  The
  * statement is prepared once per connection and then run by name, so
- * PostgreSQL parses it once and may keep a generic plan: use these only
+ * PostgreSQL parses it once and may keep a generic plan.  Use these only
  * where a plan that ignores the parameter values is as good as one made
  * for them (lookups by key, function calls).  sql must live as long as
  * the process (a static array): it is remembered by address, and at most

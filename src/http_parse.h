@@ -91,7 +91,7 @@ struct json_bad_text {
  *
  * Returns true and fills *where when there is one.  field is the key of
  * the top-level object whose value contains the string, or the string itself
- * when it is a top-level key; it is empty when the body is not an object.
+ * when it is a top-level key.  It is empty when the body is not an object.
  * path goes from that key down, such as "memberIds[2]" or "profile.name"
  * ("[2].name" in a top-level array), and ends with the string when it is
  * a key.  Keys are unescaped, with U+FFFD in place of what is not text, so

@@ -112,8 +112,8 @@ print_routes(void)
 }
 
 /*
- * Kinds of failed start-up connection to PostgreSQL, told apart by libpq's
- * message.  A passing state is waited for.  A rejected or invalid
+ * Kinds of failed start-up connection to PostgreSQL, classified by libpq's
+ * error message.  A passing state is waited for.  A rejected or invalid
  * database_url stops the command, because waiting would not help.
  */
 enum db_failure { DB_PASSING, DB_REJECTED, DB_INVALID };
@@ -212,7 +212,7 @@ describe_database_url(PGconn *conn)
 {
 	PQconninfoOption *options = PQconninfo(conn), *o;
 	struct buf b;
-	int shown = 0;
+	int listed = 0;
 
 	buf_init(&b);
 	buf_adds(&b, "database_url");
@@ -221,10 +221,10 @@ describe_database_url(PGconn *conn)
 		    (strcmp(o->keyword, "user") != 0 &&
 			strcmp(o->keyword, "dbname") != 0))
 			continue;
-		buf_addf(&b, "%s%s=%s", shown++ == 0 ? " (" : " ", o->keyword,
+		buf_addf(&b, "%s%s=%s", listed++ == 0 ? " (" : " ", o->keyword,
 		    o->val);
 	}
-	if (shown > 0)
+	if (listed > 0)
 		buf_addc(&b, ')');
 	PQconninfoFree(options);
 	return buf_detach(&b, NULL);

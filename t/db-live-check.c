@@ -1,9 +1,9 @@
 /*
  * Checks the prepared-statement path of db.c against the real PostgreSQL
- * named by DATABASE_URL (t/055-db-prepared.t passes the stack's): results
- * equal the unprepared ones, and a statement the server dropped or can no
- * longer run as prepared, a lost connection and more statements than the
- * cache holds all still give the right answer.  Prints TAP.  Without
+ * named by DATABASE_URL (t/055-db-prepared.t passes the stack's).  Results
+ * must equal the unprepared ones, also for a statement the server dropped
+ * or can no longer run as prepared, after a lost connection, and beyond
+ * the 64 statements a connection keeps prepared.  Prints TAP.  Without
  * DATABASE_URL it skips everything, so `make check` can run it.
  *
  * It works in temporary tables only, so it leaves nothing behind.
