@@ -20,6 +20,14 @@ $ENV{BUNNYBOOK_STREAMS_PER_PROFILE} = 2;
 service(restart => 'bunnybookd');
 my @open = map { Bunny::Stream::ws_start(token => $first->token, count => 1000, timeout => 6000) } 1 .. 2;
 is($_->{first}, '# open', 'a stream within the cap opens') for @open;
+# nchan counts a new stream in its Redis a moment after it opens, and the
+# cap reads that count: wait until both streams are counted.
+sub streams_counted {
+	my $out = `curl -s --unix-socket $ENV{BB_STACK}/run/nchan-publisher.sock -H 'Accept: text/json' http://localhost/pub/u/$U->{id}`;
+	return $out =~ /"subscribers"\s*:\s*(\d+)/ ? $1 : -1;
+}
+ok(Bunny::wait_until(5, sub { streams_counted() >= 2 }), 'nchan counts both streams')
+    or diag('nchan counts ' . streams_counted() . ' streams');
 my $third = Bunny::Stream::ws_start(token => $second->token, count => 1, timeout => 3000);
 is($third->{first}, '# status 429', 'a stream beyond the cap is 429, whichever session asks');
 my $r = api(GET => '/rt', undef, headers => { authorization => 'Bearer ' . $first->token });
