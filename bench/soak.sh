@@ -21,8 +21,10 @@
 # nginx and nchan's Redis grow for that long before they can level off.
 # For a run shorter than that, the soak stack keeps messages for
 # MESSAGE_TIMEOUT_S seconds instead (default 120; 3600 keeps the site's
-# hour).  The warm-up lasts that long plus a minute, so that the message
-# store has stopped filling before growth is measured.
+# hour), and bunnybookd honours resume ids up to 11/12 of that age, as
+# the site's 55 minutes to nchan's hour.  The warm-up lasts that long plus
+# a minute, so that the message store has stopped filling before growth
+# is measured.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,6 +45,7 @@ raise_open_files "$USERS"
 print_machine
 export BUNNYBOOK_ACCESS_TOKEN_TTL_S=$((DURATION + 3600))
 export BUNNYBOOK_WORKERS=$WORKERS
+export BUNNYBOOK_STREAM_RESUME_MAX_AGE_S=$((MESSAGE_TIMEOUT_S * 11 / 12))
 start_stack
 if [ "$MESSAGE_TIMEOUT_S" != 3600 ]; then
 	sed -i "s/nchan_message_timeout 1h;/nchan_message_timeout ${MESSAGE_TIMEOUT_S}s;/" \

@@ -141,6 +141,11 @@ static const struct config_key keys[] = {
 	{ "streams_per_profile", CFG_INT, OFF(streams_per_profile), "20", 1,
 	    10000, "streams", false,
 	    "open realtime streams (tabs and devices) per profile before 429" },
+	{ "stream_resume_max_age_s", CFG_INT, OFF(stream_resume_max_age_s),
+	    "3300", 1, 31536000, "seconds", false,
+	    "a stream resuming from an older event starts at the newest one; "
+	    "keep it below nchan_message_timeout in the nginx site (1h) by a "
+	    "few minutes" },
 	{ "chat_typing_per_second", CFG_INT, OFF(chat_typing_per_second), "5",
 	    1, 100000, "events", false,
 	    "typing calls per profile and second before 429" },

@@ -59,6 +59,7 @@ struct config {
 	int chat_messages_per_second;
 	int chat_typing_per_second;
 	int streams_per_profile;
+	int stream_resume_max_age_s;
 	char *metrics_listen;
 };
 

@@ -6,6 +6,7 @@
  */
 #include "realtime.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -13,11 +14,99 @@
 #include "rt.h"
 #include "worker.h"
 
+/* A resume id is far shorter; nchan's own limit is not documented. */
+#define RESUME_ID_MAX 64
+
+/*
+ * Whether id has the shape of an nchan message id: the publishing time in
+ * seconds, a colon, then one tag per channel, each a number, a number in
+ * brackets (the channel the message came from) or "-".  *time_s gets the
+ * time.
+ */
+static bool
+resume_id_valid(const char *id, long long *time_s)
+{
+	const char *p = id;
+	long long seconds = 0;
+
+	if (strlen(id) > RESUME_ID_MAX)
+		return false;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (p - id >= 12)
+			return false;
+		seconds = seconds * 10 + (*p - '0');
+	}
+	if (p == id || *p++ != ':' || *p == '\0')
+		return false;
+	for (; *p != '\0'; p++)
+		if (!strchr("0123456789[],-", *p))
+			return false;
+	*time_s = seconds;
+	return true;
+}
+
+/*
+ * Return the resume id to pass on: NULL to start at the newest event, or
+ * -1 after replying 400.  The id comes from the Last-Event-ID header, or
+ * else from the last_event_id parameter, the order nchan reads them in.
+ *
+ * nchan 1.3.6 can abort an nginx worker when streams of one channel resume
+ * from an expired message at the same moment (two or three were enough on
+ * a test stack), and any client can send such an id.  So an id older than
+ * stream_resume_max_age_s, set below nginx's nchan_message_timeout, starts
+ * the stream at the newest event.  The client notices the gap by seq, or
+ * by the time it was away, and re-reads over REST.  The If-Modified-Since
+ * and If-None-Match headers also set nchan's resume id, so they are
+ * rejected.
+ */
+static int
+resume_id(struct request *req, const char **out)
+{
+	const struct query_param *arg = query_get(&req->query, "last_event_id");
+	const char *id = http_param(req, "HTTP_LAST_EVENT_ID");
+	const char *field = "Last-Event-ID";
+	long long sent_s, oldest_s;
+
+	*out = NULL;
+	if (http_param(req, "HTTP_IF_MODIFIED_SINCE") != NULL)
+		field = "If-Modified-Since";
+	else if (http_param(req, "HTTP_IF_NONE_MATCH") != NULL)
+		field = "If-None-Match";
+	if (strcmp(field, "Last-Event-ID")) {
+		http_error(req, 400, "MalformedRequest", field,
+		    "streams resume with last_event_id or Last-Event-ID, "
+		    "not with %s", field);
+		return -1;
+	}
+	if (id == NULL || *id == '\0') {
+		id = arg != NULL ? arg->value : NULL;
+		field = "last_event_id";
+	}
+	if (id == NULL || *id == '\0')
+		return 0;
+	if (!resume_id_valid(id, &sent_s)) {
+		http_error(req, 400, "MalformedRequest", field,
+		    "%s must be the id of an event from this stream, such as "
+		    "1796480694:[0],-", field);
+		return -1;
+	}
+	oldest_s = wall_clock_ms() / 1000 -
+	    worker_config()->stream_resume_max_age_s;
+	if (sent_s < oldest_s) {
+		log_info("profile %s resumes from an event older than %d s; "
+		    "its stream starts at the newest event", req->profile_id,
+		    worker_config()->stream_resume_max_age_s);
+		return 0;
+	}
+	*out = id;
+	return 0;
+}
+
 void
 realtime_subscribe(struct request *req)
 {
 	const char *origin = http_param(req, "HTTP_ORIGIN");
-	const char *query = http_param(req, "QUERY_STRING");
+	const char *resume;
 	struct buf target;
 	char channel[64];
 	int streams;
@@ -28,6 +117,8 @@ realtime_subscribe(struct request *req)
 		    "streams are only for pages of this site");
 		return;
 	}
+	if (resume_id(req, &resume) < 0)
+		return;
 	/* Streams that ended are counted a little while after, so a
 	 * reconnecting tab may see one of its old streams counted.
 	 * NOTE: the count is nchan's, kept in its Redis.  After that Redis
@@ -48,8 +139,15 @@ realtime_subscribe(struct request *req)
 	}
 	buf_init(&target);
 	buf_addf(&target, "/internal/rt/%s", channel);
-	if (query != NULL && *query != '\0')
-		buf_addf(&target, "?%s", query);
+	/* The id is digits and ":[],-", encoded as URLSearchParams would. */
+	if (resume != NULL) {
+		buf_adds(&target, "?last_event_id=");
+		for (; *resume != '\0'; resume++)
+			if ((*resume >= '0' && *resume <= '9') || *resume == '-')
+				buf_addc(&target, *resume);
+			else
+				buf_addf(&target, "%%%02X", (unsigned char)*resume);
+	}
 	http_add_header(req, "X-Accel-Redirect", target.data);
 	http_add_header(req, "Cache-Control", "no-store");
 	http_reply_empty(req, 200);

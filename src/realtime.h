@@ -8,8 +8,8 @@
 
 /*
  * Authenticate the stream request and hand it to nginx's internal nchan
- * subscriber location for the caller's own channels, keeping the query
- * string (it carries the resume id).
+ * subscriber location for the caller's own channels, with the resume id
+ * (last_event_id or Last-Event-ID) once checked.
  */
 void realtime_subscribe(struct request *req);
 
