@@ -15,6 +15,7 @@
 #include "log.h"
 #include "password.h"
 #include "ratelimit.h"
+#include "rt.h"
 #include "token.h"
 #include "validate.h"
 #include "worker.h"
@@ -331,6 +332,7 @@ accounts_logout(struct request *req)
 	}
 	log_info("profile %s logged out of session %s", req->profile_id,
 	    req->session_id);
+	rt_end_streams(req->profile_id);
 	auth_clear_cookies(req);
 	http_reply_empty(req, 204);
 }
@@ -400,6 +402,7 @@ accounts_sessions_delete(struct request *req)
 		return;
 	}
 	log_info("profile %s ended session %s", req->profile_id, id);
+	rt_end_streams(req->profile_id);
 	if (strcmp(id, req->session_id) == 0)
 		auth_clear_cookies(req);
 	http_reply_empty(req, 204);
@@ -485,5 +488,6 @@ accounts_password(struct request *req)
 	free(hash);
 	log_info("profile %s changed the password; other sessions revoked",
 	    req->profile_id);
+	rt_end_streams(req->profile_id);
 	http_reply_empty(req, 204);
 }

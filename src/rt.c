@@ -298,6 +298,42 @@ rt_renew_channels(const char *profile_id)
 	return renewed;
 }
 
+void
+rt_end_streams(const char *profile_id)
+{
+	char key[80], old_channel[64], path[96];
+	const char *incr[] = { "INCR", key };
+	long long generation = generation_of(profile_id);
+	redisReply *r;
+	int status;
+
+	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	r = kv_commandv(KV_PUBSUB, 2, incr);
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+		log_warn("profile %s: ending its streams failed: Redis INCR %s "
+			 "returned no integer; quiet streams still end within "
+			 "60 s", profile_id, key);
+		if (r != NULL)
+			freeReplyObject(r);
+		return;
+	}
+	freeReplyObject(r);
+
+	/* Deleting one channel of a stream ends the stream.  The typing
+	 * channel has no history to lose.  After a delete, nchan 1.3.6 may
+	 * stop delivering on that name, so the streams move to new names. */
+	channel_name(old_channel, sizeof(old_channel), profile_id, generation);
+	snprintf(path, sizeof(path), "/pub/e/%s", old_channel);
+	if (handle() == NULL)
+		return;
+	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "DELETE");
+	status = perform("delete", path);
+	/* 404: no stream ever used the typing channel. */
+	if (status >= 0 && status != 200 && status != 404)
+		log_warn("profile %s: ending its streams failed: nchan delete "
+			 "%s returned HTTP %d", profile_id, path, status);
+}
+
 /*
  * Returns the profile's next sequence number for a durable event (0 for
  * another) and stores its channel generation.  The sequence number is -1

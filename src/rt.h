@@ -64,6 +64,15 @@ void rt_channel(const char *profile_id, char *out, size_t size);
  */
 bool rt_renew_channels(const char *profile_id);
 
+/*
+ * End every open stream of the profile, on every nginx host, because one
+ * of its sessions ended.  The profile moves to a new channel generation,
+ * and the old typing channel is deleted, which closes the streams.
+ * Streams of its other sessions reconnect through /rt to the new
+ * channels.  Failures are logged.
+ */
+void rt_end_streams(const char *profile_id);
+
 /* True when the publisher server and nchan's Redis respond (readiness). */
 bool rt_publisher_ping(void);
 

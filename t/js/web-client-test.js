@@ -561,7 +561,7 @@ async function run(browser) {
 	});
 
 	await step('stream ended by the server reconnects quietly', async () => {
-		// nginx ends every stream after 55 s; A's page loaded at the start of
+		// nginx ends a stream after 55 s without events; A's page loaded at the start of
 		// the chat steps, so its first stream ends within that time.
 		if (streams.length === streamsAtChat) {
 			let timer;
