@@ -303,7 +303,7 @@ rt_end_streams(const char *profile_id)
 {
 	char key[80], old_channel[64], path[96];
 	const char *incr[] = { "INCR", key };
-	long long generation = generation_of(profile_id);
+	long long generation;
 	redisReply *r;
 	int status;
 
@@ -317,6 +317,8 @@ rt_end_streams(const char *profile_id)
 			freeReplyObject(r);
 		return;
 	}
+	/* The generation this INCR replaced, which the open streams use. */
+	generation = r->integer - 1;
 	freeReplyObject(r);
 
 	/* Deleting one channel of a stream ends the stream.  The typing
