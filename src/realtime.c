@@ -46,9 +46,10 @@ resume_id_valid(const char *id, long long *time_s)
 }
 
 /*
- * Return the resume id to pass on: NULL to start at the newest event, or
- * -1 after replying 400.  The id comes from the Last-Event-ID header, or
- * else from the last_event_id parameter, the order nchan reads them in.
+ * Set *out to the resume id to pass on, or to NULL to start at the newest
+ * event.  Returns 0, or -1 after replying 400.  The id comes from the
+ * Last-Event-ID header, or else from the last_event_id parameter, the
+ * order nchan reads them in.
  *
  * nchan 1.3.6 can abort an nginx worker when streams of one channel resume
  * from an expired message at the same moment (two or three were enough on
@@ -73,6 +74,8 @@ resume_id(struct request *req, const char **out)
 	else if (http_param(req, "HTTP_IF_NONE_MATCH") != NULL)
 		field = "If-None-Match";
 	if (strcmp(field, "Last-Event-ID")) {
+		log_info("profile %s: stream request with %s rejected",
+		    req->profile_id, field);
 		http_error(req, 400, "MalformedRequest", field,
 		    "streams resume with last_event_id or Last-Event-ID, "
 		    "not with %s", field);
@@ -85,6 +88,8 @@ resume_id(struct request *req, const char **out)
 	if (id == NULL || *id == '\0')
 		return 0;
 	if (!resume_id_valid(id, &sent_s)) {
+		log_info("profile %s: invalid resume id in %s rejected: %.64s",
+		    req->profile_id, field, id);
 		http_error(req, 400, "MalformedRequest", field,
 		    "%s must be the id of an event from this stream, such as "
 		    "1796480694:[0],-", field);

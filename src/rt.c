@@ -242,6 +242,13 @@ channel_name(char *out, size_t size, const char *profile_id,
 		snprintf(out, size, "%s", profile_id);
 }
 
+/* Writes the Redis key of the profile's channel generation. */
+static void
+generation_key(char *out, size_t size, const char *profile_id)
+{
+	snprintf(out, size, "bb:rt:generation:%s", profile_id);
+}
+
 /* Returns the profile's channel generation: 0 when unset or unreachable. */
 static long long
 generation_of(const char *profile_id)
@@ -251,7 +258,7 @@ generation_of(const char *profile_id)
 	redisReply *r;
 	long long generation = 0;
 
-	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	generation_key(key, sizeof(key), profile_id);
 	r = kv_commandv(KV_PUBSUB, 2, argv);
 	if (r != NULL && r->type == REDIS_REPLY_STRING)
 		generation = strtoll(r->str, NULL, 10);
@@ -276,7 +283,7 @@ rt_renew_channels(const char *profile_id)
 	bool renewed;
 
 	snprintf(guard, sizeof(guard), "bb:rt:renewed:%s", profile_id);
-	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	generation_key(key, sizeof(key), profile_id);
 	r = kv_commandv(KV_PUBSUB, 6, set);
 	renewed = r != NULL && r->type == REDIS_REPLY_STATUS;
 	if (r != NULL)
@@ -307,7 +314,7 @@ rt_end_streams(const char *profile_id)
 	redisReply *r;
 	int status;
 
-	snprintf(key, sizeof(key), "bb:rt:generation:%s", profile_id);
+	generation_key(key, sizeof(key), profile_id);
 	r = kv_commandv(KV_PUBSUB, 2, incr);
 	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
 		log_warn("profile %s: ending its streams failed: Redis INCR %s "
