@@ -6,18 +6,23 @@
 # is what makes a client read the history over REST; the history has
 # every stored message.  On a stack of its own.
 #
-# Then nginx is reloaded twice (SIGHUP): the old workers close their
-# streams and the tabs resume on the new workers.
+# Then nginx is reloaded twice the way docs/operations.md tells operators
+# to (a new master takes over, the old one quits): the old workers close
+# their streams and the tabs resume on the new workers.  nginx runs with
+# the memory it frees filled with garbage, so that a reload that leaves
+# the master using freed memory (what a SIGHUP does on nchan 1.3.6 with
+# Redis) crashes its workers every time rather than once in a while.
 use strict;
 use warnings;
 use Test::More;
 use IO::Select;
 use JSON::PP ();
 use Time::HiRes qw(sleep time);
-use Bunny qw(private_stack stack api register_user login_user log_text service);
+use Bunny qw(private_stack api register_user login_user log_text service);
 use Bunny::Load;
 use Bunny::Stream;
 
+$ENV{BB_NGINX_MALLOC_PERTURB} = 165;
 private_stack('nginx-reload', settings => { chat_messages_per_second => 1000 });
 
 my ($A, $B) = map { my $u = register_user(prefix => "nr$_"); $u->{c} = login_user($u); $u } qw(a b);
@@ -77,11 +82,9 @@ for my $round (1 .. 2) {
 	is(api(GET => '/api/health/ready')->{status}, 200, "nginx serves after restart $round");
 	pump(\@tabs, 3);
 }
-my $dir = stack()->{BB_DIR};
 my %opens_before = map { $_->{name} => $_->{opens} } @tabs;
 for my $round (1 .. 2) {
-	is(system("nginx -p '$dir/nginx' -c '$dir/nginx/nginx.conf' -s reload 2>/dev/null"), 0,
-	    "nginx reloads ($round)");
+	service(reload => 'nginx');
 	pump(\@tabs, 4);
 	is(api(GET => '/api/health/ready')->{status}, 200, "nginx serves after reload $round");
 }
