@@ -24,6 +24,7 @@
 #include "db.h"
 #include "kv.h"
 #include "log.h"
+#include "rt.h"
 #include "token.h"
 #include "util.h"
 #include "worker.h"
@@ -473,6 +474,7 @@ auth_refresh(struct request *req)
 		log_warn("rotated refresh token reused: revoking session %s of "
 			 "profile %s", session_id, profile_id);
 		auth_revoke_session(session_id);
+		rt_end_streams(profile_id);
 		refresh_refused(req, false,
 		    "refresh token reused; the session has been revoked");
 		return;

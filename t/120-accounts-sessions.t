@@ -7,6 +7,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(time);
 use Bunny qw(api register_user login_user new_client sql redis);
+use Bunny::Stream;
 
 # The id of the session a client is logged in with.
 sub current_sid {
@@ -70,8 +71,11 @@ is_deeply(\@statuses, [ 200, 401 ], 'one tab refreshes, the other gets a 401');
 my ($winner) = map { (split)[1] } grep { /^200/ } @lines;
 my $after = new_client(cookies => 1);
 $after->set_cookie(refresh_token => $winner);
-is($after->request(POST => '/api/refresh')->{status}, 200, 'the race did not revoke the session');
+my $refreshed = $after->request(POST => '/api/refresh');
+is($refreshed->{status}, 200, 'the race did not revoke the session');
 my $current = $after->cookie('refresh_token');
+my $stream = Bunny::Stream::ws_start(token => $refreshed->{body}{accessToken}, count => 1000, timeout => 20000);
+is($stream->{first}, '# open', 'a stream of the session opens');
 
 # Reuse after the grace period revokes the whole session.
 sql("UPDATE refresh_tokens SET rotated_at = now() - interval '1 hour' WHERE rotated_at IS NOT NULL");
@@ -80,6 +84,10 @@ $stale->set_cookie(refresh_token => $t1);
 $r = $stale->request(POST => '/api/refresh');
 is($r->{status}, 401, 'an old rotated token is refused');
 like($r->{body}{error}{message}, qr/revoked/, 'the answer says the session was revoked');
+my $started = time;
+my (undef, $status) = Bunny::Stream::ws_wait($stream);
+ok((grep { /^# close/ } @$status), 'the revoked session\'s stream is closed by the server');
+cmp_ok(time - $started, '<', 5, 'the stream closes at once');
 $after->token(undef);
 is($after->request(POST => '/api/refresh')->{status}, 401, 'the current token of that session no longer refreshes');
 is($after->request(GET => '/api/sessions')->{status}, 401, 'its access token is rejected at once');

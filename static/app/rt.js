@@ -2,11 +2,10 @@
 // subprotocol (each frame carries its message id), or an EventSource
 // where WebSocket fails.  Events go out on the bus as "rt:<type>".
 //
-// The server ends a stream after 55 s without events
-// (nchan_subscriber_timeout).  It also ends every stream of this person
-// when one of their sessions ends.  A stream that closes after being open
-// a while therefore reconnects at once with its resume id, and the page
-// keeps showing it as connected.  Other reconnects
+// The server ends every stream of this person when one of their sessions
+// ends, and nginx ends streams when it restarts or reloads.  A stream that
+// closes after being open a while therefore reconnects at once with its
+// resume id, and the page keeps showing it as connected.  Other reconnects
 // back off up to 30 s and also resume from the last message id.
 // Durable events carry seq, one more per event for this profile.  Two
 // events for one person published at the same moment by different workers
