@@ -6,7 +6,7 @@
 # is what makes a client read the history over REST; the history has
 # every stored message.  On a stack of its own.
 #
-# Then nginx is reloaded twice the way docs/operations.md tells operators
+# Then nginx is reloaded twice the way docs/deploy.md tells operators
 # to (a new master takes over, the old one quits): the old workers close
 # their streams and the tabs resume on the new workers.  nginx runs with
 # the memory it frees filled with garbage, so that a reload that leaves
