@@ -559,9 +559,9 @@ async function run(browser) {
 	});
 
 	await step('stream ended by the server reconnects quietly', async () => {
-		// A logs in elsewhere and logs out there: the server ends every
-		// stream of A's, also this page's, which reconnects.  The page
-		// treats a stream that closes within 10 s of opening as a failure.
+		// A logs in elsewhere and logs out there, so the server ends every
+		// stream of A's, this page's too.  The page counts a stream that
+		// closes within 10 s of opening as a failure, so wait past that.
 		const openFor = Date.now() - streams[streams.length - 1].at;
 		if (openFor < 11000)
 			await new Promise((resolve) => setTimeout(resolve, 11000 - openFor));
@@ -576,7 +576,7 @@ async function run(browser) {
 		let timer;
 		await Promise.race([
 			reconnected,
-			new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error('no new stream within 15 s')), 15000); }),
+			new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error('timed out: no new stream within 15 s of the logout')), 15000); }),
 		]).finally(() => clearTimeout(timer));
 		const latest = streams[streams.length - 1];
 		assert(/[?&]last_event_id=/.test(latest.url), `reconnect without last_event_id: ${latest.url}`);
