@@ -2,6 +2,8 @@
 // WebSocket stream, then sends private messages at a fixed rate from
 // random users to their partners for a while, and measures the time from
 // just before each POST until the partner's stream delivers the message.
+// Every message is also delivered to the sender's own stream (their other
+// tabs), so each message is two events: both are timed and counted.
 //
 //   node chat-load.js USERS_JSON BASE_URL RATE_PER_S DURATION_S
 //
@@ -20,8 +22,11 @@ const durationMs = Number(durationText) * 1000;
 const base = new URL(baseUrl);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 
-const sentAt = new Map(); // message number -> ms before its POST
-const deliveryMs = [];
+// Message number -> { at: time before its POST, partner, sender: copy arrived }
+const sentAt = new Map();
+const deliveryMs = [];    // partner's copies
+const eventMs = [];       // every copy, the sender's own included
+let senderCopies = 0;
 const postMs = [];
 const statuses = {};
 let delivered = 0;
@@ -52,15 +57,27 @@ function connect(user, index) {
 			} catch (e) {
 				return;
 			}
-			if (event.type !== 'chat_message' ||
-			    event.data.fromProfileId === user.id)
+			if (event.type !== 'chat_message')
 				return;
 			const match = /^bench (\d+)$/.exec(event.data.content);
-			if (!match || !sentAt.has(Number(match[1])))
+			const sent = match && sentAt.get(Number(match[1]));
+			if (!sent)
 				return;
-			deliveryMs.push(performance.now() - sentAt.get(Number(match[1])));
-			sentAt.delete(Number(match[1]));
-			delivered++;
+			const ms = performance.now() - sent.at;
+			const own = event.data.fromProfileId === user.id;
+			if (own ? sent.sender : sent.partner)
+				return;
+			eventMs.push(ms);
+			if (own) {
+				sent.sender = true;
+				senderCopies++;
+			} else {
+				sent.partner = true;
+				deliveryMs.push(ms);
+				delivered++;
+			}
+			if (sent.sender && sent.partner)
+				sentAt.delete(Number(match[1]));
 		});
 		users[index].ws = ws;
 	});
@@ -70,7 +87,7 @@ function send(number) {
 	const sender = users[Math.floor(Math.random() * users.length)];
 	const body = JSON.stringify({ content: 'bench ' + number });
 	const started = performance.now();
-	sentAt.set(number, started);
+	sentAt.set(number, { at: started, partner: false, sender: false });
 	const req = http.request({
 		host: base.hostname, port: base.port, agent, method: 'POST',
 		path: '/api/chat/' + sender.chat + '/messages',
@@ -121,7 +138,13 @@ async function main() {
 	await new Promise((resolve) => setTimeout(resolve, 3000));
 
 	deliveryMs.sort((a, b) => a - b);
+	eventMs.sort((a, b) => a - b);
 	postMs.sort((a, b) => a - b);
+	let undelivered = 0, senderUndelivered = 0;
+	for (const sent of sentAt.values()) {
+		undelivered += sent.partner ? 0 : 1;
+		senderUndelivered += sent.sender ? 0 : 1;
+	}
 	const round = (v) => (v === null ? null : Math.round(v * 100) / 100);
 	console.log(JSON.stringify({
 		users: users.length,
@@ -131,9 +154,14 @@ async function main() {
 		sentRate: round(number / sendS),
 		statuses,
 		delivered,
-		undelivered: sentAt.size,
+		undelivered,
 		deliveryP50Ms: round(percentile(deliveryMs, 0.5)),
 		deliveryP99Ms: round(percentile(deliveryMs, 0.99)),
+		senderCopies,
+		senderUndelivered,
+		eventRate: round(eventMs.length / sendS),
+		eventP50Ms: round(percentile(eventMs, 0.5)),
+		eventP99Ms: round(percentile(eventMs, 0.99)),
 		postP50Ms: round(percentile(postMs, 0.5)),
 		postP99Ms: round(percentile(postMs, 0.99)),
 	}));

@@ -13,6 +13,11 @@
 # installs it).  The per-profile message limit and the access-token
 # lifetime are raised for this stack only.
 #
+# Each message is delivered twice: to the partner's stream and to the
+# sender's own (their other tabs), so RATE messages/s are 2 x RATE events/s
+# on the streams.  Both copies are timed.  BB_CHAT_SEND_ONLY=1 stops after
+# the sending part.
+#
 # Prints the machine, the load average, the load generator's JSON and one
 # Markdown table row per measurement; paste them into docs/benchmarks.md.
 set -euo pipefail
@@ -105,6 +110,20 @@ echo "sending $RATE messages/s for $DURATION s among $USERS connected users, $WO
 NODE_PATH="$ROOT/t/js/node_modules" node "$ROOT/bench/chat-load.js" \
 	"$tmp/users.json" "$BB_URL" "$RATE" "$DURATION" | tee "$tmp/load.json"
 echo "load after sending: $(uptime)"
+print_send_row() {
+	perl -MJSON::PP -0777 -ne '
+		my $r = decode_json($_);
+		printf "| private messages, %d connected users | %d/s sent (target %d) | delivery p50 %.1f ms, p99 %.1f ms | POST p50 %.1f ms, p99 %.1f ms | %d undelivered |\n",
+		    $r->{users}, $r->{sentRate}, $r->{targetRate}, $r->{deliveryP50Ms}, $r->{deliveryP99Ms},
+		    $r->{postP50Ms}, $r->{postP99Ms}, $r->{undelivered};
+		printf "| events on streams, both copies of each message | %.0f/s delivered | p50 %.1f ms, p99 %.1f ms | | %d undelivered |\n",
+		    $r->{eventRate}, $r->{eventP50Ms}, $r->{eventP99Ms},
+		    $r->{undelivered} + $r->{senderUndelivered};' "$tmp/load.json"
+}
+if [ "${BB_CHAT_SEND_ONLY:-0}" = 1 ]; then
+	print_send_row
+	exit 0
+fi
 
 # ---------------------------------------------------------------- lists
 
@@ -155,11 +174,7 @@ results+=("$(measure 'conversations with unread messages' "$BB_URL/api/profiles/
 results+=("$(measure 'history page (1,000 messages in the conversation)' "$BB_URL/api/chat/$GROUP/messages" "${auth[@]}")")
 
 echo "load after: $(uptime)"
-perl -MJSON::PP -0777 -ne '
-	my $r = decode_json($_);
-	printf "| private messages, %d connected users | %d/s sent (target %d) | delivery p50 %.1f ms, p99 %.1f ms | POST p50 %.1f ms, p99 %.1f ms | %d undelivered |\n",
-	    $r->{users}, $r->{sentRate}, $r->{targetRate}, $r->{deliveryP50Ms}, $r->{deliveryP99Ms},
-	    $r->{postP50Ms}, $r->{postP99Ms}, $r->{undelivered};' "$tmp/load.json"
+print_send_row
 echo '| request | requests/s | p50 ms | p99 ms |'
 echo '|---|---|---|---|'
 for row in "${results[@]}"; do

@@ -8,7 +8,7 @@
  * publish until every stream has received it, watching all streams with
  * one epoll set.
  *
- *   stream-fanout PORT TOKEN COUNT PUBLISHER_SOCKET PROFILE_ID
+ *   stream-fanout PORT TOKEN COUNT PUBLISHER_SOCKET PROFILE_ID [KIND]
  *
  * Output lines: "open SECONDS", then "delivered COUNT LAST_MS P50_MS"
  * or "timeout COUNT".
@@ -72,11 +72,12 @@ write_all(int fd, const char *data, size_t len)
 }
 
 /*
- * Connect to nginx and upgrade to a WebSocket on /rt.  Returns the socket,
- * blocking until the 101 response has been read in full.
+ * Connect to nginx and open /rt as a WebSocket, or as an EventSource when
+ * event_source is set.  Returns the socket, blocking until the response
+ * headers have been read in full.
  */
 static int
-open_stream(int port, const char *token)
+open_stream(int port, const char *token, int event_source)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET };
 	char request[2048], response[4096];
@@ -91,17 +92,26 @@ open_stream(int port, const char *token)
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		die("connect");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
-	snprintf(request, sizeof(request),
-	    "GET /rt HTTP/1.1\r\n"
-	    "Host: 127.0.0.1:%d\r\n"
-	    "Upgrade: websocket\r\n"
-	    "Connection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: YnVubnlib29rZmFub3V0MQ==\r\n"
-	    "Sec-WebSocket-Version: 13\r\n"
-	    "Sec-WebSocket-Protocol: ws+meta.nchan\r\n"
-	    "Authorization: Bearer %s\r\n"
-	    "\r\n",
-	    port, token);
+	if (event_source)
+		snprintf(request, sizeof(request),
+		    "GET /rt HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%d\r\n"
+		    "Accept: text/event-stream\r\n"
+		    "Authorization: Bearer %s\r\n"
+		    "\r\n",
+		    port, token);
+	else
+		snprintf(request, sizeof(request),
+		    "GET /rt HTTP/1.1\r\n"
+		    "Host: 127.0.0.1:%d\r\n"
+		    "Upgrade: websocket\r\n"
+		    "Connection: Upgrade\r\n"
+		    "Sec-WebSocket-Key: YnVubnlib29rZmFub3V0MQ==\r\n"
+		    "Sec-WebSocket-Version: 13\r\n"
+		    "Sec-WebSocket-Protocol: ws+meta.nchan\r\n"
+		    "Authorization: Bearer %s\r\n"
+		    "\r\n",
+		    port, token);
 	write_all(fd, request, strlen(request));
 	/* Read byte by byte up to the blank line, so no frame is consumed. */
 	while (got < sizeof(response) - 1) {
@@ -116,9 +126,11 @@ open_stream(int port, const char *token)
 		if (got >= 4 && memcmp(response + got - 4, "\r\n\r\n", 4) == 0)
 			break;
 	}
-	if (strncmp(response, "HTTP/1.1 101", 12) != 0) {
-		fprintf(stderr, "stream-fanout: /rt returned %.*s instead of 101\n",
-		    (int)strcspn(response, "\r\n"), response);
+	if (strncmp(response, event_source ? "HTTP/1.1 200" : "HTTP/1.1 101",
+		12) != 0) {
+		fprintf(stderr, "stream-fanout: /rt returned %.*s instead of %s\n",
+		    (int)strcspn(response, "\r\n"), response,
+		    event_source ? "200" : "101");
 		exit(1);
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
@@ -190,13 +202,14 @@ main(int argc, char **argv)
 	struct stream *streams;
 	double started, published, *latencies;
 	char line[64], buffer[65536];
-	int port, count, i, epoll_fd, delivered = 0;
+	int port, count, i, epoll_fd, event_source, delivered = 0;
 
-	if (argc != 6) {
+	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: %s PORT TOKEN COUNT PUBLISHER_SOCKET "
-		    "PROFILE_ID\n", argv[0]);
+		    "PROFILE_ID [websocket|eventsource]\n", argv[0]);
 		return 2;
 	}
+	event_source = argc == 7 && strcmp(argv[6], "eventsource") == 0;
 	port = atoi(argv[1]);
 	count = atoi(argv[3]);
 	if (port <= 0 || count <= 0) {
@@ -216,7 +229,7 @@ main(int argc, char **argv)
 	for (i = 0; i < count; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.u32 = (unsigned)i };
 
-		streams[i].fd = open_stream(port, argv[2]);
+		streams[i].fd = open_stream(port, argv[2], event_source);
 		streams[i].latency_ms = -1;
 		if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, streams[i].fd, &ev) < 0)
 			die("epoll_ctl");

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Realtime streams: fan-out of one event to COUNT WebSocket subscribers
-# of one nginx (time until the last one has it) and the memory nginx
-# needs per idle stream.  Starts its own stack in a temporary directory
-# on free ports and stops it afterwards.  End-to-end latency from a REST
-# call to delivery under load is measured by bench/chat.sh.
+# Realtime streams: fan-out of one event to COUNT WebSocket (or
+# EventSource) subscribers of one nginx (time until the last one has it)
+# and the memory nginx needs per idle stream.  Starts its own stack in a
+# temporary directory on free ports and stops it afterwards.  End-to-end
+# latency from a REST call to delivery under load is measured by
+# bench/chat.sh.
 #
-#   bench/streams.sh [COUNT]
+#   bench/streams.sh [COUNT] [websocket|eventsource]
 #
 # COUNT defaults to 10,000 streams, all of one profile, whose stream cap
 # is raised for this stack only.  The load generator is
@@ -15,6 +16,14 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 COUNT=${1:-10000}
+KIND=${2:-websocket}
+case $KIND in
+websocket | eventsource) ;;
+*)
+	echo "bench/streams.sh: invalid KIND $KIND: expected websocket or eventsource" >&2
+	exit 2
+	;;
+esac
 PASSWORD=bench-password-1
 
 die() { printf 'bench/streams.sh: %s\n' "$*" >&2; exit 1; }
@@ -47,7 +56,7 @@ nginx_rss() {
 cc -std=c11 -O2 -o "$tmp/stream-fanout" "$ROOT/bench/stream-fanout.c"
 before=$(nginx_rss)
 coproc FANOUT { "$tmp/stream-fanout" "$BB_PORT" "$TOKEN" "$COUNT" \
-	"$tmp/stack/run/nchan-publisher.sock" "$PROFILE"; }
+	"$tmp/stack/run/nchan-publisher.sock" "$PROFILE" "$KIND"; }
 read -r word opened <&"${FANOUT[0]}" || die "the load generator stopped"
 [ "$word" = open ] || die "unexpected output from the load generator: $word $opened"
 sleep 2
@@ -57,7 +66,7 @@ read -r word delivered last p50 <&"${FANOUT[0]}" || die "the load generator stop
 [ "$word" = delivered ] || die "only $delivered of $COUNT streams received the event"
 echo "load after: $(uptime)"
 echo "$COUNT streams opened in $opened s"
-echo "| fan-out of one event to $COUNT WebSocket streams | last delivery $last ms | median $p50 ms |"
+echo "| fan-out of one event to $COUNT $KIND streams | last delivery $last ms | median $p50 ms |"
 awk -v b="$before" -v a="$after" -v n="$COUNT" 'BEGIN {
 	printf "| nginx memory per idle stream | %.1f KiB (workers %d KiB before, %d KiB with %d streams) |\n",
 	    (a - b) / n, b, a, n }'
