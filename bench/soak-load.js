@@ -5,6 +5,13 @@
 // and private chat messages.  Some streams are closed on purpose every second and
 // come back a moment later, as people close and open tabs.
 //
+// Like the web client (static/app/rt.js), a user whose stream has been
+// quiet for 60 s requests a stream check with a heartbeat.  When no event
+// arrives within 10 s, the user requests new channels, reopens the stream
+// and reads the newest page of its conversation over REST.  Chat messages found there count as
+// recovered, not delivered.  BB_SOAK_NO_CHECK=1 turns the checks off, to
+// see nchan's own behaviour.
+//
 //   node soak-load.js USERS_JSON BASE_URL DURATION_S RATE_PER_S [CHURN_PER_S]
 //
 // USERS_JSON holds [{id, token, friends: [id, ...], chat, partner}, ...]:
@@ -24,6 +31,7 @@ if (!usersFile || !baseUrl || !durationText || !rateText) {
 	process.exit(2);
 }
 const users = JSON.parse(fs.readFileSync(usersFile, 'utf8'));
+const byId = new Map(users.map((u) => [u.id, u]));
 const durationMs = Number(durationText) * 1000;
 const rate = Number(rateText);
 const churn = Number(churnText || 0);
@@ -32,20 +40,30 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 // Requests beyond this many in flight are not sent: the generator reports
 // them as skipped instead of queueing without bound.
 const MAX_IN_FLIGHT = 256;
-// How long a chat message may take to arrive before it counts as lost
-// (BB_SOAK_GRACE_MS overrides it).
-const DELIVERY_GRACE_MS = Number(process.env.BB_SOAK_GRACE_MS || 10000);
+const CHECKS = process.env.BB_SOAK_NO_CHECK !== '1';
+// How long after the load the last chat messages may take to arrive before
+// they count as lost (BB_SOAK_GRACE_MS overrides it).  With checks, long
+// enough for a check to find a stream that stopped receiving at the end.
+const DELIVERY_GRACE_MS = Number(process.env.BB_SOAK_GRACE_MS || (CHECKS ? 80000 : 10000));
+// The web client's stream check: quiet time, wait for an event, and the
+// heartbeat period that paces the checks.
+const QUIET_MS = 60000;
+const CHECK_WAIT_MS = 10000;
+const HEARTBEAT_MS = 30000;
 
 const routes = new Map(); // route -> {ms: [], statuses: {}}
 const posts = []; // ids of posts created during the run, newest last
 const sentAt = new Map(); // chat message text -> [recipient id, ms]
 const deliveryMs = [];
-const streams = { opened: 0, resumed: 0, closedByServer: 0, churned: 0, failed: 0, events: 0, reordered: 0, repeats: 0, lost: 0 };
+const recoveryMs = []; // chat messages found over REST after a failed check
+const streams = { opened: 0, resumed: 0, closedByServer: 0, churned: 0, failed: 0, events: 0, reordered: 0, repeats: 0, lost: 0,
+	checks: 0, checksFailed: 0, usersWithGaps: 0 };
 let inFlight = 0;
 let skipped = 0;
 let networkErrors = 0;
 let chatNumber = 0;
 let running = true;
+let endedAt = 0;
 
 function pick(list) {
 	return list[Math.floor(Math.random() * list.length)];
@@ -178,6 +196,7 @@ function onEvent(user, frame) {
 		return;
 	}
 	streams.events++;
+	user.lastEventAt = performance.now();
 	if (frame.id)
 		user.lastId = frame.id;
 	if (typeof event.seq === 'number') {
@@ -214,6 +233,10 @@ function connect(user) {
 		user.churned = false;
 		ws.on('open', () => {
 			streams.opened++;
+			user.lastEventAt = performance.now();
+			// Spread the first checks over a heartbeat period, as tabs do.
+			if (user.lastCheckAt === undefined)
+				user.lastCheckAt = user.lastEventAt - Math.random() * HEARTBEAT_MS;
 			if (user.lastId)
 				streams.resumed++;
 			resolve(true);
@@ -245,6 +268,56 @@ function connect(user) {
 	});
 }
 
+// Reads the newest page of the user's conversation and counts the
+// messages for the user found there as recovered.
+async function resync(user) {
+	const r = await request(user, 'GET', '/api/chat/' + user.chat + '/messages', 'GET /api/chat/{id}/messages');
+	if (r.status !== 200 || !Array.isArray(r.body))
+		return;
+	for (const message of r.body) {
+		const sent = sentAt.get(message.content);
+		if (sent && sent[0] === user.id) {
+			recoveryMs.push(performance.now() - sent[1]);
+			sentAt.delete(message.content);
+		}
+	}
+}
+
+// One user's stream check, run every second.
+async function checkStream(user) {
+	const now = performance.now();
+	if (!user.ws || user.ws.readyState !== WebSocket.OPEN || user.checking)
+		return;
+	if (user.checkStartedAt !== undefined) {
+		if (user.lastEventAt > user.checkStartedAt) {
+			user.checkStartedAt = undefined;
+		} else if (now - user.checkStartedAt >= CHECK_WAIT_MS) {
+			user.checkStartedAt = undefined;
+			user.checking = true;
+			streams.checksFailed++;
+			user.checksFailed = (user.checksFailed || 0) + 1;
+			await request(user, 'POST', '/api/presence/heartbeat?renew=1', 'POST /api/presence/heartbeat?renew=1');
+			await resync(user);
+			if (user.ws && running) {
+				user.churned = true;
+				user.ws.close();
+			}
+			user.checking = false;
+		}
+		return;
+	}
+	if (now - user.lastEventAt < QUIET_MS || now - user.lastCheckAt < HEARTBEAT_MS)
+		return;
+	user.lastCheckAt = now;
+	user.checkStartedAt = now;
+	streams.checks++;
+	const token = 'soak' + Math.random().toString(36).slice(2, 12);
+	const r = await request(user, 'POST', '/api/presence/heartbeat?check=' + token, 'POST /api/presence/heartbeat?check');
+	// The stream may be fine when the request fails, so the check is dropped.
+	if (r.status !== 204 && r.status !== 200)
+		user.checkStartedAt = undefined;
+}
+
 async function main() {
 	// Open the streams a few at a time, as a crowd arriving.
 	for (let i = 0; i < users.length; i += 50)
@@ -268,6 +341,7 @@ async function main() {
 			}
 		}
 	}, 1000) : null;
+	const checkTimer = CHECKS ? setInterval(() => users.forEach(checkStream), 1000) : null;
 	await new Promise((resolve) => setTimeout(resolve, durationMs));
 	clearInterval(tick);
 	clearInterval(churnTimer);
@@ -277,15 +351,21 @@ async function main() {
 	while ((inFlight > 0 || sentAt.size > 0) && performance.now() < waitUntil)
 		await new Promise((resolve) => setTimeout(resolve, 100));
 	running = false;
+	endedAt = performance.now();
+	clearInterval(checkTimer);
 	for (const user of users) {
 		if (user.ws)
 			user.ws.terminate();
 		// Durable events that never came: seq values missing between the
 		// first and the last one the user saw.
+		user.gaps = 0;
 		for (let seq = user.firstSeq; user.seqs && seq < user.highestSeq; seq++) {
 			if (!user.seqs.has(seq))
-				streams.lost++;
+				user.gaps++;
 		}
+		streams.lost += user.gaps;
+		if (user.gaps > 0)
+			streams.usersWithGaps++;
 	}
 	report(elapsed);
 	agent.destroy();
@@ -311,6 +391,7 @@ function report(elapsed) {
 		};
 	}
 	const delivery = deliveryMs.slice().sort((a, b) => a - b);
+	const recovery = recoveryMs.slice().sort((a, b) => a - b);
 	console.log(JSON.stringify({
 		users: users.length,
 		durationS: Number(elapsed.toFixed(1)),
@@ -326,6 +407,22 @@ function report(elapsed) {
 			undelivered: sentAt.size,
 			p50Ms: delivery.length ? Number(percentile(delivery, 0.5).toFixed(1)) : null,
 			p99Ms: delivery.length ? Number(percentile(delivery, 0.99).toFixed(1)) : null,
+			recoveredOverRest: recovery.length,
+			recoveryP50Ms: recovery.length ? Number(percentile(recovery, 0.5).toFixed(1)) : null,
+			recoveryMaxMs: recovery.length ? Number(recovery[recovery.length - 1].toFixed(1)) : null,
+			// The first undelivered messages, to tell a stuck stream from a
+			// lost event: how long before the end each was sent and what its
+			// recipient's stream did.
+			undeliveredDetail: [...sentAt.values()].slice(0, 20).map(([recipient, started]) => {
+				const user = byId.get(recipient);
+				return {
+					recipient,
+					sentBeforeEndMs: Math.round(endedAt - started),
+					quietBeforeEndMs: Math.round(endedAt - user.lastEventAt),
+					checksFailed: user.checksFailed || 0,
+					seqGaps: user.gaps,
+				};
+			}),
 		},
 		streams,
 	}));

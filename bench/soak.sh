@@ -15,7 +15,10 @@
 #
 # Defaults: 600 s, 1,000 users, 150 requests/s, 5 streams closed and
 # reopened per second, 8 workers.  The load generator is
-# bench/soak-load.js (it needs the ws package of t/js).
+# bench/soak-load.js (it needs the ws package of t/js).  Like the web
+# client, it checks streams that have been quiet for 60 s and moves a
+# person whose stream fails the check to new channels, reading the
+# conversation over REST; BB_SOAK_NO_CHECK=1 turns that off.
 #
 # nchan keeps each message for its message timeout (1 h in the site), so
 # nginx and nchan's Redis grow for that long before they can level off.
@@ -106,11 +109,16 @@ perl -MJSON::PP -0777 -e '
 	    $r->{users}, $r->{durationS}, $r->{requestsPerS}, $r->{targetRate},
 	    $r->{serverErrors}, $r->{networkErrors}, $r->{skipped};
 	my $c = $r->{chat};
-	printf "chat: %d delivered, %d lost, delivery p50 %s ms, p99 %s ms\n",
-	    $c->{delivered}, $c->{undelivered}, $c->{p50Ms} // "-", $c->{p99Ms} // "-";
+	printf "chat: %d delivered, %d recovered over REST after a failed stream check (p50 %s ms, max %s ms), %d lost, delivery p50 %s ms, p99 %s ms\n",
+	    $c->{delivered}, $c->{recoveredOverRest}, $c->{recoveryP50Ms} // "-", $c->{recoveryMaxMs} // "-",
+	    $c->{undelivered}, $c->{p50Ms} // "-", $c->{p99Ms} // "-";
 	my $s = $r->{streams};
-	printf "streams: %d opened, %d resumed, %d closed by the server, %d closed on purpose, %d refused, %d events, %d after a later one, %d twice, %d lost\n",
-	    @$s{qw(opened resumed closedByServer churned failed events reordered repeats lost)};
+	printf "streams: %d opened, %d resumed, %d closed by the server, %d closed on purpose, %d refused, %d events, %d after a later one, %d twice, %d lost (%d people), %d checks, %d of them failed\n",
+	    @$s{qw(opened resumed closedByServer churned failed events reordered repeats lost usersWithGaps checks checksFailed)};
+	for my $d (@{$c->{undeliveredDetail}}) {
+		printf "undelivered to %s: sent %d ms before the end, its stream quiet for %d ms at the end, %d failed checks, %d seq gaps\n",
+		    @$d{qw(recipient sentBeforeEndMs quietBeforeEndMs checksFailed seqGaps)};
+	}
 	print "| route | requests | p50 ms | p99 ms | statuses |\n|---|---|---|---|---|\n";
 	for my $route (sort keys %{$r->{routes}}) {
 		my $e = $r->{routes}{$route};

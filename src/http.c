@@ -110,7 +110,9 @@ http_request_begin(struct request *req, FCGX_Request *fcgi)
 	qs = http_param(req, "QUERY_STRING");
 
 	if (query_parse(qs, &req->query, &err, &bad) == -1) {
-		http_error(req, 422, "ValidationFailed", bad, "%s", err);
+		/* A fault of the whole query string names "query". */
+		http_error(req, 422, "ValidationFailed",
+		    bad != NULL ? bad : "query", "%s", err);
 		return -1;
 	}
 	return 0;

@@ -74,6 +74,10 @@ query_get(const struct query *q, const char *name)
 	return NULL;
 }
 
+/* Writes a limit's value as a string literal. */
+#define QUERY_LIMIT_TEXT(limit) QUERY_LIMIT_TEXT_(limit)
+#define QUERY_LIMIT_TEXT_(limit) #limit
+
 /* Decode one "name=value" piece and append it to q. */
 static int
 query_add(struct query *q, const char *piece, size_t len, const char **err,
@@ -96,7 +100,8 @@ query_add(struct query *q, const char *piece, size_t len, const char **err,
 	if (q->count == QUERY_MAX_PARAMS) {
 		buf_free(&name);
 		buf_free(&value);
-		*err = "too many query parameters";
+		*err = "too many query parameters: at most "
+		       QUERY_LIMIT_TEXT(QUERY_MAX_PARAMS) " are allowed";
 		return -1;
 	}
 	q->params[q->count].name = buf_detach(&name, NULL);
@@ -123,7 +128,8 @@ query_parse(const char *qs, struct query *q, const char **err,
 	if (qs == NULL)
 		return 0;
 	if (strlen(qs) > QUERY_MAX_BYTES) {
-		*err = "query string too long";
+		*err = "query string too long: at most "
+		       QUERY_LIMIT_TEXT(QUERY_MAX_BYTES) " bytes are allowed";
 		return -1;
 	}
 	while (*p != '\0') {

@@ -29,6 +29,8 @@ error_ok($r, 422, 'ValidationFailed', 'malformed escape in the query');
 
 $r = api(GET => '/api/health?' . join('&', map { "p$_=1" } 1 .. 40));
 error_ok($r, 422, 'ValidationFailed', 'too many query parameters');
+is($r->{body}{error}{field}, 'query', 'too many parameters name the query');
+like($r->{body}{error}{message}, qr/at most 32/, 'and give the limit');
 
 $r = api(POST => '/api/health', undef, raw => 'x' x (2 * 1024 * 1024),
     headers => { 'content-type' => 'application/json' });

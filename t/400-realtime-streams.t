@@ -27,6 +27,32 @@ $r = api(GET => "/pub/u/$ub->{id}");
 unlike($r->{headers}{'content-type'} // '', qr/json/, 'the public server has no publisher location');
 $r = api(POST => "/pub/u/$ub->{id}", { type => 'x' });
 ok($r->{status} >= 400, 'nobody publishes from outside: ' . $r->{status});
+# The channels come from the token alone: a URL that names another
+# person's channel gets the caller's own stream, or none.
+my ($ux, $uy, $uz, $uw) = map { my $u = register_user(); $u->{c} = login_user($u); $u } 1 .. 4;
+$w = Bunny::Stream::ws_start(token => $ux->{c}->token, path => "/rt?channel=$uy->{id}&id=$uy->{id}",
+    count => 1, timeout => 4000, types => ['friend_request']);
+is($w->{first}, '# open', 'a stream naming another channel in its query opens');
+# Z asks Y first, then W asks X: X's stream must get W's request only.
+$uz->{c}->request(POST => path($uz) . "/outgoing_friend_requests/$uy->{id}");
+$uw->{c}->request(POST => path($uw) . "/outgoing_friend_requests/$ux->{id}");
+my ($own) = Bunny::Stream::ws_wait($w);
+is(scalar @$own, 1, 'it receives one friend request');
+is($own->[0]{event}{data}{profileId}, $uw->{id}, 'the one sent to its owner, not the named person\'s');
+$w = Bunny::Stream::ws_start(token => $ux->{c}->token, path => "/rt/$uy->{id}", timeout => 2000);
+isnt($w->{first}, "# open", "a channel in the path is not a stream");
+Bunny::Stream::ws_wait($w);
+
+# Huge or many query parameters.
+$r = $ux->{c}->request(GET => '/rt?' . join('&', map { "p$_=1" } 1 .. 40));
+is($r->{status}, 422, 'a stream with 40 query parameters is 422');
+is($r->{body}{error}{field}, 'query', 'naming the query');
+$r = $ux->{c}->request(GET => '/rt?last_event_id=' . ('1' x 5000));
+is($r->{status}, 422, 'a stream with a 5,000-byte query is 422');
+like($r->{body}{error}{message} // '', qr/too long/, 'saying it is too long');
+$r = $ux->{c}->request(GET => '/rt?x=' . ('a' x 20000));
+is($r->{status}, 414, 'a request line over 16 KiB is 414, from nginx');
+
 my $logged_out = login_user($ub);
 $logged_out->request(POST => '/api/logout');
 is(api(GET => '/rt', undef, headers => { authorization => 'Bearer ' . $logged_out->token })->{status}, 401,
