@@ -13,7 +13,9 @@
 // up.  One that does not means nchan's buffer no longer held it, and the
 // app re-reads its state over REST ("resync").  A long disconnect also
 // resyncs, since missed events that expired from the buffer leave no gap
-// until the next event arrives.
+// until the next event arrives.  So does the first stream of a start():
+// the page loaded its state over REST while the stream was opening, and an
+// event published in between reached neither.
 //
 // A stream can also stay open and deliver nothing: nchan 1.3.6 on Redis
 // now and then leaves one channel stuck on an nginx host.  A tab whose
@@ -56,6 +58,8 @@ let running = false;
 let lastEventAt = 0;
 let checkTimer = null;
 let checksFailed = 0;
+// Whether a stream has opened since start().
+let everOpened = false;
 
 export const status = { connected: false, kind: null };
 
@@ -63,6 +67,7 @@ export function start() {
 	if (running)
 		return;
 	running = true;
+	everOpened = false;
 	lastEventAt = Date.now();
 	connect();
 }
@@ -166,9 +171,13 @@ function onOpen() {
 	failures = 0;
 	setConnected(true);
 	const gap = downSince !== null && Date.now() - downSince > LONG_GAP_MS;
+	const first = !everOpened;
 	downSince = null;
+	everOpened = true;
 	if (gap)
 		emit('resync', { reason: 'long disconnect' });
+	else if (first)
+		emit('resync', { reason: 'first stream' });
 	clearInterval(heartbeatTimer);
 	heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS);
 }

@@ -354,6 +354,37 @@ async function run(browser) {
 		await badgeShows(a, before + 1);
 	});
 
+	await step('first stream resyncs what it missed while opening', async () => {
+		// B's new tab streams with EventSource, held at the route until a
+		// notification was published: only the resync after the first
+		// stream opens can show it.
+		const writeAsA = (text) => a.evaluate(([wall, content]) => fetch('/api/posts', {
+			method: 'POST', headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ content, wallProfileId: wall, privacy: 'FRIENDS' }),
+		}).then((r) => r.status), [idB, text]);
+		const unreadOfB = () => b.evaluate((id) => fetch(`/api/profiles/${id}/notifications/unread_count`)
+		    .then((r) => r.json()).then((j) => j.count), idB);
+		let status = await writeAsA('Before the held stream');
+		assert(status === 201, `A could not write on B's wall: ${status}`);
+		const heldTab = await newPage(ctxB, 'B, stream held');
+		await heldTab.addInitScript(() => { delete window.WebSocket; });
+		let releaseStream;
+		const streamGate = new Promise((resolve) => { releaseStream = resolve; });
+		await heldTab.route(/\/rt(\?|$)/, async (route) => {
+			await streamGate;
+			await route.continue();
+		});
+		await heldTab.goto('/');
+		const before = await unreadOfB();
+		await badgeShows(heldTab, before);
+		status = await writeAsA('While the stream is held');
+		assert(status === 201, `A could not write on B's wall again: ${status}`);
+		releaseStream();
+		await heldTab.waitForFunction(() => document.documentElement.dataset.stream === 'eventsource');
+		await badgeShows(heldTab, before + 1);
+		await heldTab.close();
+	});
+
 	await step('network failure shows a retry', async () => {
 		await a.route('**/api/feed*', (route) => route.abort());
 		await a.reload();
