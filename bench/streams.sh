@@ -53,14 +53,28 @@ nginx_rss() {
 	ps -o rss= --ppid "$master" | awk '{ sum += $1 } END { print sum }'
 }
 
+# Private resident memory (RssAnon) of the stack's nginx workers, in KiB:
+# without the pages of nchan's shared zone that the workers touched.
+nginx_rss_anon() {
+	local master pid sum=0 kib
+	master=$(cat "$tmp/stack/nginx/nginx.pid")
+	for pid in $(ps -o pid= --ppid "$master"); do
+		kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status")
+		sum=$((sum + kib))
+	done
+	echo "$sum"
+}
+
 cc -std=c11 -O2 -o "$tmp/stream-fanout" "$ROOT/bench/stream-fanout.c"
 before=$(nginx_rss)
+before_anon=$(nginx_rss_anon)
 coproc FANOUT { "$tmp/stream-fanout" "$BB_PORT" "$TOKEN" "$COUNT" \
 	"$tmp/stack/run/nchan-publisher.sock" "$PROFILE" "$KIND"; }
 read -r word opened <&"${FANOUT[0]}" || die "the load generator stopped"
 [ "$word" = open ] || die "unexpected output from the load generator: $word $opened"
 sleep 2
 after=$(nginx_rss)
+after_anon=$(nginx_rss_anon)
 echo go >&"${FANOUT[1]}"
 read -r word delivered last p50 <&"${FANOUT[0]}" || die "the load generator stopped"
 [ "$word" = delivered ] || die "only $delivered of $COUNT streams received the event"
@@ -69,4 +83,7 @@ echo "$COUNT streams opened in $opened s"
 echo "| fan-out of one event to $COUNT $KIND streams | last delivery $last ms | median $p50 ms |"
 awk -v b="$before" -v a="$after" -v n="$COUNT" 'BEGIN {
 	printf "| nginx memory per idle stream | %.1f KiB (workers %d KiB before, %d KiB with %d streams) |\n",
+	    (a - b) / n, b, a, n }'
+awk -v b="$before_anon" -v a="$after_anon" -v n="$COUNT" 'BEGIN {
+	printf "| nginx private memory (RssAnon) per idle stream | %.1f KiB (workers %d KiB before, %d KiB with %d streams) |\n",
 	    (a - b) / n, b, a, n }'
