@@ -8,9 +8,11 @@
 // Like the web client (static/app/rt.js), a user whose stream has been
 // quiet for 60 s requests a stream check with a heartbeat.  When no event
 // arrives within 10 s, the user requests new channels, reopens the stream
-// and reads the newest page of its conversation over REST.  Chat messages found there count as
-// recovered, not delivered.  BB_SOAK_NO_CHECK=1 turns the checks off, to
-// see nchan's own behaviour.
+// and reads the newest page of its conversation over REST.  A stream that
+// reopens without a resume id (none arrived before it closed) also reads
+// that page.  Chat messages found there count as recovered, not
+// delivered.  BB_SOAK_NO_CHECK=1 turns the checks and re-reads off, to see
+// nchan's own behaviour.
 //
 //   node soak-load.js USERS_JSON BASE_URL DURATION_S RATE_PER_S [CHURN_PER_S]
 //
@@ -55,14 +57,15 @@ const routes = new Map(); // route -> {ms: [], statuses: {}}
 const posts = []; // ids of posts created during the run, newest last
 const sentAt = new Map(); // chat message text -> [recipient id, ms]
 const deliveryMs = [];
-const recoveryMs = []; // chat messages found over REST after a failed check
+const recoveryMs = []; // chat messages found by a re-read over REST
 const streams = { opened: 0, resumed: 0, closedByServer: 0, churned: 0, failed: 0, events: 0, reordered: 0, repeats: 0, lost: 0,
-	checks: 0, checksFailed: 0, usersWithGaps: 0 };
+	checks: 0, checksFailed: 0, usersWithGaps: 0, reopenedWithoutResume: 0 };
 let inFlight = 0;
 let skipped = 0;
 let networkErrors = 0;
 let chatNumber = 0;
 let running = true;
+let loadStarted = false;
 let endedAt = 0;
 
 function pick(list) {
@@ -237,8 +240,17 @@ function connect(user) {
 			// Spread the first checks over a heartbeat period, as tabs do.
 			if (user.lastCheckAt === undefined)
 				user.lastCheckAt = user.lastEventAt - Math.random() * HEARTBEAT_MS;
-			if (user.lastId)
+			if (user.lastId) {
 				streams.resumed++;
+			} else if (loadStarted) {
+				// A stream without a resume id gets nothing published
+				// before it opened, so the web client re-reads its state.
+				// The first streams open before the load begins.
+				streams.reopenedWithoutResume++;
+				user.reopenedWithoutResume = (user.reopenedWithoutResume || 0) + 1;
+				if (CHECKS)
+					resync(user);
+			}
 			resolve(true);
 		});
 		ws.on('message', (data) => onEvent(user, parseFrame(data.toString())));
@@ -323,6 +335,7 @@ async function main() {
 	for (let i = 0; i < users.length; i += 50)
 		await Promise.all(users.slice(i, i + 50).map(connect));
 	const started = performance.now();
+	loadStarted = true;
 	let done = 0;
 	const tick = setInterval(() => {
 		const due = Math.floor((performance.now() - started) / 1000 * rate);
@@ -420,6 +433,7 @@ function report(elapsed) {
 					sentBeforeEndMs: Math.round(endedAt - started),
 					quietBeforeEndMs: Math.round(endedAt - user.lastEventAt),
 					checksFailed: user.checksFailed || 0,
+					reopenedWithoutResume: user.reopenedWithoutResume || 0,
 					seqGaps: user.gaps,
 				};
 			}),

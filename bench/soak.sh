@@ -18,7 +18,8 @@
 # bench/soak-load.js (it needs the ws package of t/js).  Like the web
 # client, it checks streams that have been quiet for 60 s and moves a
 # person whose stream fails the check to new channels, reading the
-# conversation over REST; BB_SOAK_NO_CHECK=1 turns that off.
+# conversation over REST, and it reads it too when a stream reopens
+# without a resume id; BB_SOAK_NO_CHECK=1 turns that off.
 #
 # nchan keeps each message for its message timeout (1 h in the site), so
 # nginx and nchan's Redis grow for that long before they can level off.
@@ -109,15 +110,15 @@ perl -MJSON::PP -0777 -e '
 	    $r->{users}, $r->{durationS}, $r->{requestsPerS}, $r->{targetRate},
 	    $r->{serverErrors}, $r->{networkErrors}, $r->{skipped};
 	my $c = $r->{chat};
-	printf "chat: %d delivered, %d recovered over REST after a failed stream check (p50 %s ms, max %s ms), %d lost, delivery p50 %s ms, p99 %s ms\n",
+	printf "chat: %d delivered, %d recovered by a re-read over REST (p50 %s ms, max %s ms), %d lost, delivery p50 %s ms, p99 %s ms\n",
 	    $c->{delivered}, $c->{recoveredOverRest}, $c->{recoveryP50Ms} // "-", $c->{recoveryMaxMs} // "-",
 	    $c->{undelivered}, $c->{p50Ms} // "-", $c->{p99Ms} // "-";
 	my $s = $r->{streams};
-	printf "streams: %d opened, %d resumed, %d closed by the server, %d closed on purpose, %d refused, %d events, %d after a later one, %d twice, %d lost (%d people), %d checks, %d of them failed\n",
-	    @$s{qw(opened resumed closedByServer churned failed events reordered repeats lost usersWithGaps checks checksFailed)};
+	printf "streams: %d opened, %d resumed, %d reopened without a resume id, %d closed by the server, %d closed on purpose, %d refused, %d events, %d after a later one, %d twice, %d lost (%d people), %d checks, %d of them failed\n",
+	    @$s{qw(opened resumed reopenedWithoutResume closedByServer churned failed events reordered repeats lost usersWithGaps checks checksFailed)};
 	for my $d (@{$c->{undeliveredDetail}}) {
-		printf "undelivered to %s: sent %d ms before the end, its stream quiet for %d ms at the end, %d failed checks, %d seq gaps\n",
-		    @$d{qw(recipient sentBeforeEndMs quietBeforeEndMs checksFailed seqGaps)};
+		printf "undelivered to %s: sent %d ms before the end, its stream quiet for %d ms at the end, %d failed checks, %d reopened without a resume id, %d seq gaps\n",
+		    @$d{qw(recipient sentBeforeEndMs quietBeforeEndMs checksFailed reopenedWithoutResume seqGaps)};
 	}
 	print "| route | requests | p50 ms | p99 ms | statuses |\n|---|---|---|---|---|\n";
 	for my $route (sort keys %{$r->{routes}}) {

@@ -13,9 +13,10 @@
 // up.  One that does not means nchan's buffer no longer held it, and the
 // app re-reads its state over REST ("resync").  A long disconnect also
 // resyncs, since missed events that expired from the buffer leave no gap
-// until the next event arrives.  So does the first stream of a start():
-// the page loaded its state over REST while the stream was opening, and an
-// event published in between reached neither.
+// until the next event arrives.  So does a stream that opens without a
+// resume id, because nothing before its open can reach it: the first one
+// after start(), while the page loaded its state over REST, or one that
+// reconnects before any event arrived.
 //
 // A stream can also stay open and deliver nothing: nchan 1.3.6 on Redis
 // now and then leaves one channel stuck on an nginx host.  A tab whose
@@ -58,8 +59,6 @@ let running = false;
 let lastEventAt = 0;
 let checkTimer = null;
 let checksFailed = 0;
-// Whether a stream has opened since start().
-let everOpened = false;
 
 export const status = { connected: false, kind: null };
 
@@ -67,7 +66,6 @@ export function start() {
 	if (running)
 		return;
 	running = true;
-	everOpened = false;
 	lastEventAt = Date.now();
 	connect();
 }
@@ -171,13 +169,11 @@ function onOpen() {
 	failures = 0;
 	setConnected(true);
 	const gap = downSince !== null && Date.now() - downSince > LONG_GAP_MS;
-	const first = !everOpened;
 	downSince = null;
-	everOpened = true;
 	if (gap)
 		emit('resync', { reason: 'long disconnect' });
-	else if (first)
-		emit('resync', { reason: 'first stream' });
+	else if (lastId === null)
+		emit('resync', { reason: 'stream without a resume id' });
 	clearInterval(heartbeatTimer);
 	heartbeatTimer = setInterval(heartbeat, HEARTBEAT_MS);
 }
