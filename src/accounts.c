@@ -208,7 +208,9 @@ failure_keys(const struct request *req, const char *email, char account[96],
 /*
  * Count this attempt against both limits before any hashing, so that
  * parallel guesses cannot all pass a check made before the count.  A
- * success takes its count back (see attempt_succeeded).
+ * success takes its count back (see attempt_succeeded), and so does a
+ * refusal: no password was checked, so tries against a locked account do
+ * not use up the allowance of everyone behind the same address.
  */
 static bool
 throttled_or_reply(struct request *req, const char *account,
@@ -226,6 +228,8 @@ throttled_or_reply(struct request *req, const char *account,
 		wait = wait_address;
 	if (wait == 0)
 		return false;
+	ratelimit_undo(account);
+	ratelimit_undo(address);
 	snprintf(seconds, sizeof(seconds), "%d", wait);
 	http_add_header(req, "Retry-After", seconds);
 	http_error(req, 429, "TooManyRequests", NULL,

@@ -93,6 +93,11 @@ $r = api(POST => '/api/login', { email => $u->{email}, password => $u->{password
 is($r->{status}, 429, 'the sixth attempt is throttled, even with the right password');
 ok($r->{headers}{'retry-after'} > 0, 'throttled answer has Retry-After');
 is($r->{body}{error}{code}, 'TooManyRequests', 'code is TooManyRequests');
+# Refused tries check no password, so they do not count against the
+# address: one locked account must not lock out everyone behind it.
+my @refused = map { api(POST => '/api/login', { email => $u->{email}, password => "again-$_" })->{status} } 1 .. 10;
+is_deeply(\@refused, [ (429) x 10 ], 'tries against the locked account are refused');
+is(redis(pubsub => 'INCRBY', $address_key, 0), ':5', 'only the five checked failures count against the address');
 my $ttl = redis(pubsub => 'TTL', $account_key);
 ok($ttl =~ /^:(\d+)/ && $1 > 0 && $1 <= 900, 'the counter expires');
 redis(pubsub => 'DEL', $account_key);
