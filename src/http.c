@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "validate.h"
 
 /* Deepest JSON nesting accepted in a body. */
 #define JSON_MAX_DEPTH 16
@@ -496,44 +497,16 @@ http_query_string_or_reply(struct request *req, const char *name,
 	return 0;
 }
 
-/* True for YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z with plausible field values. */
-static bool
-iso_time_valid(const char *s)
-{
-	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
-	size_t i;
-
-	for (i = 0; i < sizeof(shape) - 1; i++) {
-		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9')
-				    : s[i] != shape[i])
-			return false;
-	}
-	s += sizeof(shape) - 1;
-	if (*s == '.') {
-		for (i = 1; s[i] >= '0' && s[i] <= '9'; i++)
-			;
-		if (i < 2 || i > 7)
-			return false;
-		s += i;
-	}
-	return s[0] == 'Z' && s[1] == '\0';
-}
-
 int
 http_query_time_or_reply(struct request *req, const char *name,
     const char **out)
 {
 	const struct query_param *p = query_get(&req->query, name);
-	int month, day, hour, minute, second;
 
 	*out = NULL;
 	if (p == NULL)
 		return 0;
-	if (!iso_time_valid(p->value) ||
-	    sscanf(p->value + 5, "%2d-%2d", &month, &day) != 2 ||
-	    sscanf(p->value + 11, "%2d:%2d:%2d", &hour, &minute, &second) != 3 ||
-	    month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-	    minute > 59 || second > 60) {
+	if (strlen(p->value) != p->value_len || !validate_iso_time(p->value)) {
 		http_error(req, 422, "ValidationFailed", name,
 		    "%s must be a UTC time like 2026-12-04T19:22:22.123Z", name);
 		return -1;

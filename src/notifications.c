@@ -234,6 +234,12 @@ notifications_list(struct request *req)
 	    bool_param_or_reply(req, "read", &read) == -1 ||
 	    http_query_limit_or_reply(req, 10, 20, &limit) == -1)
 		return;
+	if (*older_than_id != '\0' && older_than == NULL) {
+		http_error(req, 422, "ValidationFailed", "older_than_id",
+		    "older_than_id needs older_than, the createdAt of the "
+		    "same notification");
+		return;
+	}
 	if (*older_than_id != '\0' &&
 	    !uuid_text_valid(older_than_id, strlen(older_than_id))) {
 		http_error(req, 422, "ValidationFailed", "older_than_id",

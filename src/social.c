@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "ratelimit.h"
+#include "validate.h"
 #include "worker.h"
 
 /* Decode the code point at s[*i] of valid UTF-8 and advance *i past it. */
@@ -90,63 +91,6 @@ social_preview(const char *text, struct buf *out)
 		buf_adds(out, "...");
 }
 
-static bool
-digits(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
-}
-
-static int
-number(const char *s, size_t n)
-{
-	int v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-static int
-days_in_month(int year, int month)
-{
-	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return month == 2 && leap ? 29 : days[month - 1];
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z" with every field in range. */
-static bool
-iso_time_valid(const char *s)
-{
-	size_t len = strlen(s), frac;
-	int year, month, day;
-
-	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':' || s[len - 1] != 'Z')
-		return false;
-	if (!digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2) ||
-	    !digits(s + 11, 2) || !digits(s + 14, 2) || !digits(s + 17, 2))
-		return false;
-	frac = len - 20;
-	if (frac != 0 && (s[19] != '.' || frac < 2 || frac > 7 ||
-			     !digits(s + 20, frac - 1)))
-		return false;
-	year = number(s, 4);
-	month = number(s + 5, 2);
-	day = number(s + 8, 2);
-	return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
-	    day <= days_in_month(year, month) && number(s + 11, 2) <= 23 &&
-	    number(s + 14, 2) <= 59 && number(s + 17, 2) <= 59;
-}
-
 int
 social_keyset_or_reply(struct request *req, struct keyset *out)
 {
@@ -168,7 +112,7 @@ social_keyset_or_reply(struct request *req, struct keyset *out)
 		return 0;
 	if (strlen(older->value) != older->value_len ||
 	    older->value_len >= sizeof(out->time) ||
-	    !iso_time_valid(older->value)) {
+	    !validate_iso_time(older->value)) {
 		http_error(req, 422, "ValidationFailed", "older_than",
 		    "older_than must be a UTC time such as "
 		    "2026-12-04T19:22:22.123Z");

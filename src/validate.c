@@ -97,3 +97,59 @@ validate_email(const char *s, size_t len)
 	return valid_local(s, (size_t)(at - s)) &&
 	    valid_domain(at + 1, len - (size_t)(at - s) - 1);
 }
+
+static bool
+digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+static int
+number(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v = v * 10 + (s[i] - '0');
+	return v;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
+		31 };
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool
+validate_iso_time(const char *s)
+{
+	size_t len = strlen(s), frac;
+	int year, month, day;
+
+	if (len < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[len - 1] != 'Z')
+		return false;
+	if (!digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2) ||
+	    !digits(s + 11, 2) || !digits(s + 14, 2) || !digits(s + 17, 2))
+		return false;
+	frac = len - 20;
+	if (frac != 0 && (s[19] != '.' || frac < 2 || frac > 7 ||
+			     !digits(s + 20, frac - 1)))
+		return false;
+	year = number(s, 4);
+	month = number(s + 5, 2);
+	day = number(s + 8, 2);
+	return year >= 1 && month >= 1 && month <= 12 && day >= 1 &&
+	    day <= days_in_month(year, month) && number(s + 11, 2) <= 23 &&
+	    number(s + 14, 2) <= 59 && number(s + 17, 2) <= 59;
+}

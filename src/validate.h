@@ -27,4 +27,10 @@ bool validate_username(const char *s, size_t len);
  */
 bool validate_email(const char *s, size_t len);
 
+/*
+ * A UTC time "YYYY-MM-DDTHH:MM:SS[.f]Z" with one to six fraction digits
+ * and every field in range: the day exists in its month, seconds up to 59.
+ */
+bool validate_iso_time(const char *s);
+
 #endif

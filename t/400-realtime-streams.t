@@ -126,6 +126,14 @@ $r = $uc->{c}->request(GET => path($uc) . "/notifications?limit=1");
 my $next = $uc->{c}->request(GET => path($uc) . "/notifications?limit=1&older_than=$r->{body}[0]{createdAt}&older_than_id=$r->{body}[0]{id}");
 is($next->{body}[0]{id}, $n[1]{id}, 'keyset cursor continues the list');
 is($uc->{c}->request(GET => path($uc) . '/notifications?older_than=yesterday')->{status}, 422, 'bad older_than is 422');
+for my $time ('2026-02-30T00:00:00.000Z', '2026-04-31T00:00:00Z', '2026-12-04T23:59:60Z', '0000-01-01T00:00:00Z') {
+	$r = $uc->{c}->request(GET => path($uc) . "/notifications?older_than=$time");
+	is($r->{status}, 422, "older_than $time is 422");
+	is($r->{body}{error}{field}, 'older_than', 'naming older_than');
+}
+$r = $uc->{c}->request(GET => path($uc) . "/notifications?older_than_id=$n[0]{id}");
+is($r->{status}, 422, 'older_than_id without older_than is 422');
+is($r->{body}{error}{field}, 'older_than_id', 'naming older_than_id');
 is($uc->{c}->request(GET => path($uc) . '/notifications?limit=21')->{status}, 422, 'limit over 20 is 422');
 
 # Marking read updates the reader's other tabs.
