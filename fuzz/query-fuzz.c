@@ -5,6 +5,7 @@
  * bytes.
  */
 #include <stdbool.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "http_parse.h"
@@ -47,6 +48,8 @@ check_parsed(const struct query *q)
 		    "every parameter has a name and a value");
 		FUZZ_CHECK(p->value[p->value_len] == '\0',
 		    "value is NUL-terminated at value_len");
+		FUZZ_CHECK(strlen(p->value) == p->value_len,
+		    "no value holds a NUL byte");
 		FUZZ_CHECK(query_get(q, p->name) == p,
 		    "names are unique and query_get finds each");
 	}

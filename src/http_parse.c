@@ -114,6 +114,13 @@ query_add(struct query *q, const char *piece, size_t len, const char **err,
 		*bad = q->params[q->count - 1].name;
 		return -1;
 	}
+	/* Handlers read values as C strings, which a NUL would cut short. */
+	if (strlen(q->params[q->count - 1].value) !=
+	    q->params[q->count - 1].value_len) {
+		*err = "query parameter contains a NUL byte (%00)";
+		*bad = q->params[q->count - 1].name;
+		return -1;
+	}
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 struct query_param {
 	char *name;
 	char *value;
-	size_t value_len; /* value may hold NUL bytes from %00 */
+	size_t value_len; /* strlen(value): a %00 fails the parse */
 };
 
 struct query {

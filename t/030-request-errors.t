@@ -24,6 +24,10 @@ $r = api(GET => '/api/health?x=1&x=2');
 error_ok($r, 422, 'ValidationFailed', 'repeated query parameter');
 is($r->{body}{error}{field}, 'x', 'repeated parameter is named');
 
+$r = api(GET => '/api/health?limit=5%00abc');
+error_ok($r, 422, 'ValidationFailed', 'NUL byte in a query value');
+is($r->{body}{error}{field}, 'limit', 'the parameter with the NUL is named');
+
 $r = api(GET => '/api/health?x=%zz');
 error_ok($r, 422, 'ValidationFailed', 'malformed escape in the query');
 

@@ -163,6 +163,9 @@ main(void)
 	query_free(&q);
 	ok(query_parse("%00=1", &q, &err, &bad) == -1, "NUL in a name is rejected");
 	query_free(&q);
+	ok(query_parse("a=1&limit=5%00abc", &q, &err, &bad) == -1 &&
+	    strcmp(bad, "limit") == 0, "NUL in a value is rejected and named");
+	query_free(&q);
 
 	v = cookie_find("a=1; access_token=abc.def; b=2", "access_token", &len);
 	ok(v && len == 7 && strncmp(v, "abc.def", len) == 0, "cookie is found");
