@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "presence.h"
@@ -18,16 +19,19 @@
 #define RESUME_ID_MAX 64
 
 /*
- * Whether id has the shape of an nchan message id: the publishing time in
- * seconds, a colon, then one tag per channel, each a number, a number in
- * brackets (the channel the message came from) or "-".  *time_s gets the
- * time.
+ * Whether id has the shape of an nchan message id of a stream's two
+ * channels: the publishing time in seconds, a colon, then two tags
+ * separated by a comma.  Exactly one tag is a number in brackets (the
+ * channel the message came from); the other is a number or "-" (no
+ * message yet).  nchan rejects other shapes with a plain-text 400.  *time_s
+ * gets the time.
  */
 static bool
 resume_id_valid(const char *id, long long *time_s)
 {
 	const char *p = id;
 	long long seconds = 0;
+	int tag, bracketed = 0;
 
 	if (strlen(id) > RESUME_ID_MAX)
 		return false;
@@ -36,11 +40,32 @@ resume_id_valid(const char *id, long long *time_s)
 			return false;
 		seconds = seconds * 10 + (*p - '0');
 	}
-	if (p == id || *p++ != ':' || *p == '\0')
+	if (p == id || *p++ != ':')
 		return false;
-	for (; *p != '\0'; p++)
-		if (!strchr("0123456789[],-", *p))
+	for (tag = 0; tag < 2; tag++) {
+		if (tag == 1 && *p++ != ',')
 			return false;
+		if (*p == '[') {
+			const char *digits = ++p;
+
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (p == digits || *p++ != ']')
+				return false;
+			bracketed++;
+		} else if (*p == '-') {
+			p++;
+		} else {
+			const char *digits = p;
+
+			while (*p >= '0' && *p <= '9')
+				p++;
+			if (p == digits)
+				return false;
+		}
+	}
+	if (*p != '\0' || bracketed != 1)
+		return false;
 	*time_s = seconds;
 	return true;
 }
@@ -107,6 +132,22 @@ resume_id(struct request *req, const char **out)
 	return 0;
 }
 
+/*
+ * Whether the request opens a stream nchan serves: a WebSocket upgrade, or
+ * an EventSource (Accept naming text/event-stream).  nchan rejects any
+ * other request with an empty 403.
+ */
+static bool
+stream_kind_valid(struct request *req)
+{
+	const char *upgrade = http_param(req, "HTTP_UPGRADE");
+	const char *accept = http_param(req, "HTTP_ACCEPT");
+
+	if (upgrade != NULL && strcasecmp(upgrade, "websocket") == 0)
+		return true;
+	return accept != NULL && strcasestr(accept, "text/event-stream") != NULL;
+}
+
 void
 realtime_subscribe(struct request *req)
 {
@@ -116,6 +157,13 @@ realtime_subscribe(struct request *req)
 	char channel[64];
 	int streams;
 
+	/* nchan would keep a HEAD request open without a response. */
+	if (req->method == NULL || strcmp(req->method, "GET") != 0) {
+		http_add_header(req, "Allow", "GET");
+		http_error(req, 405, "MethodNotAllowed", NULL,
+		    "streams are opened with GET");
+		return;
+	}
 	/* Browsers send Origin on WebSocket handshakes; others may not. */
 	if (origin != NULL && strcmp(origin, worker_config()->site_origin)) {
 		http_error(req, 403, "Forbidden", NULL,
@@ -124,6 +172,12 @@ realtime_subscribe(struct request *req)
 	}
 	if (resume_id(req, &resume) < 0)
 		return;
+	if (!stream_kind_valid(req)) {
+		http_error(req, 400, "MalformedRequest", "Accept",
+		    "open a stream as a WebSocket (subprotocol ws+meta.nchan) "
+		    "or as an EventSource (Accept: text/event-stream)");
+		return;
+	}
 	/* Streams that ended are counted a little while after, so a
 	 * reconnecting tab may see one of its old streams counted.
 	 * NOTE: the count is nchan's, kept in its Redis.  After that Redis

@@ -43,6 +43,14 @@ $w = Bunny::Stream::ws_start(token => $ux->{c}->token, path => "/rt/$uy->{id}", 
 isnt($w->{first}, "# open", "a channel in the path is not a stream");
 Bunny::Stream::ws_wait($w);
 
+# A request that is neither a WebSocket nor an EventSource, and HEAD.
+$r = $ux->{c}->request(GET => '/rt', undef, headers => { accept => 'application/json' });
+is($r->{status}, 400, 'a stream request that is neither kind is 400');
+is($r->{body}{error}{field}, 'Accept', 'naming Accept');
+$r = $ux->{c}->request(HEAD => '/rt', undef, headers => { accept => 'text/event-stream' });
+is($r->{status}, 405, 'HEAD on /rt is 405 at once');
+is($r->{headers}{allow}, 'GET', 'allowing GET');
+
 # Huge or many query parameters.
 $r = $ux->{c}->request(GET => '/rt?' . join('&', map { "p$_=1" } 1 .. 40));
 is($r->{status}, 422, 'a stream with 40 query parameters is 422');

@@ -31,7 +31,7 @@ ok(Bunny::wait_until(5, sub { streams_counted() >= 2 }), 'nchan counts both stre
     or diag('nchan counts ' . streams_counted() . ' streams');
 my $third = Bunny::Stream::ws_start(token => $second->token, count => 1, timeout => 3000);
 is($third->{first}, '# status 429', 'a stream beyond the cap is 429, whichever session asks');
-my $r = api(GET => '/rt', undef, headers => { authorization => 'Bearer ' . $first->token });
+my $r = api(GET => '/rt', undef, headers => { authorization => 'Bearer ' . $first->token, accept => 'text/event-stream' });
 is($r->{status}, 429, 'also for EventSource');
 is($r->{body}{error}{code}, 'TooManyRequests', 'in the error shape');
 like($r->{headers}{'retry-after'} // '', qr/^\d+$/, 'with Retry-After');

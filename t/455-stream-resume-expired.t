@@ -59,6 +59,9 @@ is($events->[0]{event}{data}{token}, 'second', 'last_event_id resumes with the m
 for my $case (['last_event_id', '/rt?last_event_id=abc', {}],
     ['Last-Event-ID', '/rt', { 'last-event-id' => '123:x' }],
     ['Last-Event-ID', '/rt', { 'last-event-id' => ('1' x 13) . ':0' }],
+    ['Last-Event-ID', '/rt', { 'last-event-id' => '1796505974:0,-' }],
+    ['Last-Event-ID', '/rt', { 'last-event-id' => '1796505974:[0],[0]' }],
+    ['last_event_id', '/rt?last_event_id=1796505974%3A%5B0%5D', {}],
     ['If-Modified-Since', '/rt', { 'if-modified-since' => 'Sat, 05 Dec 2026 14:00:00 GMT' }],
     ['If-None-Match', '/rt', { 'if-none-match' => '[0],-' }]) {
 	my ($field, $path, $headers) = @$case;
