@@ -4,7 +4,9 @@
 use strict;
 use warnings;
 use Test::More;
-use Bunny qw(api);
+use Bunny qw(api stack);
+use IO::Socket::INET;
+use JSON::PP;
 
 sub error_ok {
 	my ($r, $status, $code, $what) = @_;
@@ -13,7 +15,31 @@ sub error_ok {
 	ok(length($r->{body}{error}{message} // ''), "$what: has a message");
 }
 
+# Send raw request text; returns { status, body } with the body decoded.
+sub raw_request {
+	my ($text) = @_;
+	my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => stack()->{BB_PORT}, Timeout => 5) or die "connect: $!";
+	print {$sock} $text;
+	local $/;
+	my $reply = <$sock> // '';
+	close $sock;
+	my ($status) = $reply =~ m{^HTTP/1\.1 (\d+)};
+	my ($body) = $reply =~ /\r\n\r\n(.*)\z/s;
+	my $json = eval { decode_json($body // '') };
+	return { status => $status // 0, body => $json };
+}
+
 error_ok(api(GET => '/api/no/such/route'), 404, 'NotFound', 'unknown route');
+
+# Errors nginx finds while reading the request get the same shape.
+error_ok(raw_request("GET /api/health HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n"
+    . "Authorization: Bearer b\r\nConnection: close\r\n\r\n"), 400, 'MalformedRequest',
+    'Authorization given twice');
+error_ok(raw_request("GET /api/health%00x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    400, 'MalformedRequest', 'NUL byte in the path');
+error_ok(raw_request('GET /api/health?x=' . ('a' x 20000) . " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    414, 'MalformedRequest', 'request line over 16 KiB');
 error_ok(api(GET => '/api/'), 404, 'NotFound', 'API root');
 
 my $r = api(DELETE => '/api/health');
