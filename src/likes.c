@@ -139,11 +139,12 @@ amend_like(const struct request *req, const struct like_target *t,
 
 /*
  * Insert or delete the like row, notify, commit.  Returns 0, 1 when the
- * item was deleted meanwhile, or -1.
+ * item was deleted meanwhile, or -1.  *changed tells whether a row was
+ * inserted or deleted.
  */
 static int
 write_like(const struct request *req, const struct like_target *t,
-    bool like)
+    bool like, bool *changed)
 {
 	const char *item = t->comment_id[0] ? t->comment_id : t->post.post_id;
 	const char *params[2] = { item, req->profile_id };
@@ -151,8 +152,8 @@ write_like(const struct request *req, const struct like_target *t,
 	char sqlstate[6];
 	PGresult *res;
 	char group_key[48];
-	bool changed;
 
+	*changed = false;
 	snprintf(group_key, sizeof(group_key), "like:%s", item);
 	if (t->comment_id[0] != '\0')
 		sql = like ? sql_like_comment : sql_unlike_comment;
@@ -168,20 +169,27 @@ write_like(const struct request *req, const struct like_target *t,
 	}
 	if (res == NULL)
 		goto fail;
-	changed = strcmp(PQcmdTuples(res), "1") == 0;
+	*changed = strcmp(PQcmdTuples(res), "1") == 0;
 	PQclear(res);
-	if (changed && like && notify_like(req, t, group_key) == -1)
+	if (*changed && like && notify_like(req, t, group_key) == -1)
 		goto fail;
-	if (changed && !like && amend_like(req, t, group_key) == -1)
+	if (*changed && !like && amend_like(req, t, group_key) == -1)
 		goto fail;
 	if (db_commit() == -1)
 		goto fail;
-	if (changed)
+	if (*changed)
 		posts_changed(t->post.wall, t->post.post_id);
 	return 0;
 fail:
 	db_rollback();
 	return -1;
+}
+
+static void
+forbidden(struct request *req, const char *post_id)
+{
+	http_error(req, 403, "Forbidden", "id",
+	    "post %s is visible to the wall owner's friends only", post_id);
 }
 
 /* Like or unlike the post or comment of the path, as the caller. */
@@ -191,6 +199,7 @@ set_like(struct request *req, bool comment, bool like)
 	const char *id = http_route_param(req, "id");
 	struct like_target t;
 	char post_id[37];
+	bool readable, changed;
 	int found;
 
 	memset(&t, 0, sizeof(t));
@@ -208,13 +217,30 @@ set_like(struct request *req, bool comment, bool like)
 		}
 		snprintf(t.comment_id, sizeof(t.comment_id), "%s", id);
 	}
-	if (visibility_readable_or_reply(req, post_id, "id", &t.post) == -1 ||
-	    social_write_allowed_or_reply(req, SOCIAL_WRITE_LIKE) == -1)
+	found = visibility_load(post_id, req->profile_id, &t.post);
+	if (found == 1) {
+		http_error(req, 404, "NotFound", "id", "no post %s", post_id);
+		return;
+	}
+	if (found == -1) {
+		http_internal_error(req);
+		return;
+	}
+	/* Taking back one's own like needs no access to the post, which may
+	 * have become FRIENDS-only since. */
+	readable = visibility_can_read(&t.post);
+	if (!readable && like) {
+		forbidden(req, post_id);
+		return;
+	}
+	if (social_write_allowed_or_reply(req, SOCIAL_WRITE_LIKE) == -1)
 		return;
 	if (!comment)
 		snprintf(t.author, sizeof(t.author), "%s", t.post.author);
-	found = write_like(req, &t, like);
-	if (found == 1)
+	found = write_like(req, &t, like, &changed);
+	if (found == 0 && !readable && !changed)
+		forbidden(req, post_id);
+	else if (found == 1)
 		http_error(req, 404, "NotFound", "id", "no %s %s",
 		    comment ? "comment" : "post", id);
 	else if (found == -1)

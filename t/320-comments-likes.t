@@ -176,4 +176,17 @@ is(scalar @{ notes($C2, 'NEW_LIKE', $pid) }, 0, 'the last unlike removes the NEW
 $A->{c}->request(PUT => "/api/posts/$pid/like");
 is(scalar @{ notes($A, 'NEW_LIKE', $pid) }, 1, 'liking one\'s own post notifies nobody new');
 
+# A stranger may take back a like after the post became FRIENDS-only,
+# and nothing more.
+my $open = $W->{c}->request(POST => '/api/posts', { content => 'open for now', wallProfileId => $W->{id},
+    privacy => 'PUBLIC' })->{body}{id};
+is($O->{c}->request(PUT => "/api/posts/$open/like")->{status}, 204, 'a stranger likes a PUBLIC post');
+is($W->{c}->request(PATCH => "/api/posts/$open", { privacy => 'FRIENDS' })->{status}, 200,
+    'the wall owner makes it FRIENDS-only');
+is($O->{c}->request(PUT => "/api/posts/$open/like")->{status}, 403, 'the stranger cannot like it again');
+is($O->{c}->request(DELETE => "/api/posts/$open/like")->{status}, 204, 'but can take back the like');
+is($W->{c}->request(GET => "/api/posts/$open")->{body}{likesCount}, 0, 'which is gone from the count');
+is($O->{c}->request(DELETE => "/api/posts/$open/like")->{status}, 403,
+    'without a like to take back, the stranger gets 403');
+
 done_testing();
