@@ -4,6 +4,15 @@ import { post, describe, ApiError } from '../api.js';
 import * as session from '../session.js';
 import { navigate } from '../router.js';
 
+// The path to go to after logging in: next when it names a page of this
+// site, else the feed.  Browsers read "//host" and "/\host" as other sites.
+function localPath(next) {
+	if (!next || !next.startsWith('/'))
+		return '/';
+	const target = new URL(next, location.origin);
+	return target.origin === location.origin ? target.pathname + target.search + target.hash : '/';
+}
+
 function field(name, label, attrs = {}, hint) {
 	const id = 'field-' + name;
 	const input = h('input', { id, name, ...attrs, 'aria-describedby': `${id}-error${hint ? ` ${id}-hint` : ''}` });
@@ -69,8 +78,7 @@ export function loginView({ root, url, setTitle }) {
 			submit.disabled = true;
 			try {
 				await logIn(fields.email.input.value.trim(), fields.password.input.value);
-				const next = url.searchParams.get('next');
-				navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+				navigate(localPath(url.searchParams.get('next')), { replace: true });
 			} catch (err) {
 				showErrors(fields, general, err);
 				if (err.status === 401)
