@@ -237,7 +237,9 @@ chat_rate_or_reply(struct request *req, bool typing)
 	snprintf(retry, sizeof(retry), "%d", wait_s);
 	http_add_header(req, "Retry-After", retry);
 	http_error(req, 429, "TooManyRequests", NULL, "too many %s; retry in %d s",
-	    typing ? "typing events" : "chat messages", wait_s);
+	    typing ? "typing events"
+		   : "chat messages and conversation changes",
+	    wait_s);
 	return -1;
 }
 

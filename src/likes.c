@@ -139,7 +139,7 @@ amend_like(const struct request *req, const struct like_target *t,
 
 /*
  * Insert or delete the like row, notify, commit.  Returns 0, 1 when the
- * item was deleted meanwhile, or -1.  *changed tells whether a row was
+ * item was deleted meanwhile, or -1.  *changed is set when a row was
  * inserted or deleted.
  */
 static int
