@@ -41,6 +41,11 @@ static const char sql_request_insert[] =
     " VALUES ($1, $2, $3, $4)";
 static const char sql_request_delete[] =
     "DELETE FROM friend_requests WHERE requester_id = $1 AND target_id = $2";
+/* A cancelled request's notification goes unless its target read it. */
+static const char sql_request_notice_delete[] =
+    "DELETE FROM notifications WHERE profile_id = $2"
+    " AND event = 'NEW_FRIENDSHIP_REQUEST' AND payload->>'byId' = $1::text"
+    " AND NOT read";
 static const char sql_friendship_insert[] =
     "INSERT INTO friendships (profile_id, friend_id, friend_username)"
     " VALUES ($1, $2, $4), ($2, $1, $3)";
@@ -193,7 +198,9 @@ apply_change(enum change change, const char *me, const char *my_name,
 			return -1;
 		return notify_request(me, my_name, other);
 	case CANCEL:
-		return db_command(sql_request_delete, 2, mine, NULL);
+		if (db_command(sql_request_delete, 2, mine, NULL) == -1)
+			return -1;
+		return db_command(sql_request_notice_delete, 2, mine, NULL);
 	case REJECT:
 		return db_command(sql_request_delete, 2, theirs, NULL);
 	case ACCEPT:

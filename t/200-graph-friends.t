@@ -70,7 +70,11 @@ $r = send_req($A, $B);
 is($r->{status}, 400, 'sending twice is 400');
 is($r->{body}{error}{code}, 'UnexpectedRelationshipState', 'code is UnexpectedRelationshipState');
 is(send_req($B, $A)->{status}, 400, 'B cannot send back while a request is pending');
+my $notice = "SELECT count(*) FROM notifications WHERE profile_id = '$B->{id}'"
+    . " AND event = 'NEW_FRIENDSHIP_REQUEST' AND payload->>'byId' = '$A->{id}' AND NOT read";
+is(sql($notice), 1, 'B has an unread notification of the request');
 is($A->{c}->request(DELETE => path($A) . "/outgoing_friend_requests/$B->{id}")->{status}, 204, 'A cancels');
+is(sql($notice), 0, 'the cancelled request leaves B no unread notification');
 is(rel($A, $B), 'NONE', 'NONE after cancel');
 is($A->{c}->request(DELETE => path($A) . "/outgoing_friend_requests/$B->{id}")->{status}, 400, 'cancel twice is 400');
 send_req($A, $B);
