@@ -41,7 +41,7 @@ static const char sql_request_insert[] =
     " VALUES ($1, $2, $3, $4)";
 static const char sql_request_delete[] =
     "DELETE FROM friend_requests WHERE requester_id = $1 AND target_id = $2";
-/* A cancelled request's notification goes unless its target read it. */
+/* A cancelled request's notification is deleted unless its target read it. */
 static const char sql_request_notice_delete[] =
     "DELETE FROM notifications WHERE profile_id = $2"
     " AND event = 'NEW_FRIENDSHIP_REQUEST' AND payload->>'byId' = $1::text"

@@ -299,10 +299,12 @@ parse_json_or_reply(struct request *req)
 	req->json = json_tokener_parse_ex(tok, req->body.data,
 	    (int)req->body.len + 1);
 	jerr = json_tokener_get_error(tok);
-	/* Only whitespace may follow the value. */
+	/* Only whitespace may follow the value.  strchr() would also find a
+	 * NUL byte, as the string's terminator. */
 	for (i = json_tokener_get_parse_end(tok);
 	     jerr == json_tokener_success && i < req->body.len; i++)
-		if (strchr(" \t\r\n", req->body.data[i]) == NULL)
+		if (req->body.data[i] == '\0' ||
+		    strchr(" \t\r\n", req->body.data[i]) == NULL)
 			jerr = json_tokener_error_parse_unexpected;
 	if (jerr == json_tokener_success &&
 	    json_has_single_quote(req->body.data, req->body.len))

@@ -97,6 +97,12 @@ query_add(struct query *q, const char *piece, size_t len, const char **err,
 		*err = "malformed percent-encoding in the query string";
 		return -1;
 	}
+	if (name.len == 0) {
+		buf_free(&name);
+		buf_free(&value);
+		*err = "query parameter without a name";
+		return -1;
+	}
 	if (q->count == QUERY_MAX_PARAMS) {
 		buf_free(&name);
 		buf_free(&value);

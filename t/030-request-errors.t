@@ -54,6 +54,14 @@ $r = api(GET => '/api/health?limit=5%00abc');
 error_ok($r, 422, 'ValidationFailed', 'NUL byte in a query value');
 is($r->{body}{error}{field}, 'limit', 'the parameter with the NUL is named');
 
+$r = api(GET => '/api/health?=1');
+error_ok($r, 422, 'ValidationFailed', 'query parameter without a name');
+is($r->{body}{error}{field}, 'query', 'a nameless parameter names the query');
+
+$r = api(POST => '/api/login', undef, raw => '{"email":"nul@example.com","password":"whatever-1"}' . "\0",
+    headers => { 'content-type' => 'application/json' });
+error_ok($r, 400, 'MalformedJson', 'NUL byte after the JSON body');
+
 $r = api(GET => '/api/health?x=%zz');
 error_ok($r, 422, 'ValidationFailed', 'malformed escape in the query');
 

@@ -163,6 +163,9 @@ main(void)
 	query_free(&q);
 	ok(query_parse("%00=1", &q, &err, &bad) == -1, "NUL in a name is rejected");
 	query_free(&q);
+	ok(query_parse("a=1&=2", &q, &err, &bad) == -1 && bad == NULL,
+	    "parameter without a name is rejected");
+	query_free(&q);
 	ok(query_parse("a=1&limit=5%00abc", &q, &err, &bad) == -1 &&
 	    strcmp(bad, "limit") == 0, "NUL in a value is rejected and named");
 	query_free(&q);
