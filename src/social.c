@@ -46,15 +46,30 @@ is_white_space(unsigned long cp)
 	    cp == 0x3000;
 }
 
+/*
+ * Characters that show nothing on their own: the zero-width space, joiners
+ * and non-joiner, word joiner, byte order mark, soft hyphen and the
+ * Mongolian vowel separator.
+ */
+static bool
+is_invisible(unsigned long cp)
+{
+	return (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 ||
+	    cp == 0xfeff || cp == 0xad || cp == 0x180e;
+}
+
 bool
 social_blank(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
+	unsigned long cp;
 
-	while (i < len)
-		if (!is_white_space(next_code_point(p, &i)))
+	while (i < len) {
+		cp = next_code_point(p, &i);
+		if (!is_white_space(cp) && !is_invisible(cp))
 			return false;
+	}
 	return true;
 }
 
@@ -70,7 +85,8 @@ social_text_or_reply(struct request *req, const char *name, bool required,
 		return rc;
 	if (social_blank(*out, len)) {
 		http_error(req, 422, "ValidationFailed", name,
-		    "%s must not be only white space", name);
+		    "%s must not be only white space or invisible characters",
+		    name);
 		return -1;
 	}
 	return 0;

@@ -71,7 +71,10 @@ int social_write_allowed_or_reply(struct request *req, enum social_write kind);
  */
 void social_preview(const char *text, struct buf *out);
 
-/* True when s[0..len) holds only Unicode white space (or nothing). */
+/*
+ * True when s[0..len) holds only Unicode white space and invisible
+ * characters such as U+200B, or nothing.
+ */
 bool social_blank(const char *s, size_t len);
 
 #endif

@@ -148,6 +148,7 @@ my $before = sql('SELECT count(*) FROM posts');
 my @bad = (
 	[ { content => '' }, 'content', 'empty content' ],
 	[ { content => " \t\n\x{3000}\x{a0}" }, 'content', 'white-space-only content' ],
+	[ { content => "\x{200b}\x{200d} \x{feff}" }, 'content', 'content of invisible characters only' ],
 	[ { content => 'x' x 4097 }, 'content', 'content of 4097 code points' ],
 	[ { content => 42 }, 'content', 'content that is not a string' ],
 	[ {}, 'content', 'missing content' ],
