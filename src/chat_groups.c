@@ -315,8 +315,9 @@ member_ids_or_reply(struct request *req, struct buf *out)
 	n = json_object_array_length(array);
 	if (n > 2 * CHAT_GROUP_MEMBERS_MAX) {
 		http_error(req, 422, "ValidationFailed", "memberIds",
-		    "a group conversation has at most %d members",
-		    CHAT_GROUP_MEMBERS_MAX);
+		    "memberIds may hold at most %d ids (a group conversation "
+		    "has at most %d members)",
+		    2 * CHAT_GROUP_MEMBERS_MAX, CHAT_GROUP_MEMBERS_MAX);
 		return -1;
 	}
 	buf_adds(out, "{");

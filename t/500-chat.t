@@ -220,11 +220,13 @@ is(events_of($wc)->[0]{data}{chatGroupId}, $g, 'members receive conversation_cre
 for my $case ([ { memberIds => [ $D->{id} ] }, 403, 'a stranger' ], [ { memberIds => [] }, 422, 'nobody' ],
     [ { memberIds => [ $A->{id} ] }, 422, 'only oneself' ], [ { memberIds => ['nope'] }, 422, 'a non-UUID' ],
     [ { memberIds => $B->{id} }, 422, 'a string' ], [ {}, 422, 'no memberIds' ],
-    [ { memberIds => [ map { sprintf('00000000-0000-4000-8000-%012d', $_) } 1 .. 50 ] }, 422, 'too many' ]) {
+    [ { memberIds => [ map { sprintf('00000000-0000-4000-8000-%012d', $_) } 1 .. 50 ] }, 422, 'too many' ],
+    [ { memberIds => [ ($B->{id}) x 101 ] }, 422, 'an array of 101 ids' ]) {
 	$r = $A->{c}->request(POST => '/api/chat', $case->[0]);
 	is($r->{status}, $case->[1], "a group with $case->[2] is $case->[1]");
 	is($r->{body}{error}{field}, 'memberIds', 'naming memberIds');
 }
+like($r->{body}{error}{message} // '', qr/at most 100 ids/, 'an array over 100 ids is refused by its length');
 is($A->{c}->request(POST => '/api/chat', { memberIds => [ $B->{id} ], name => 'x' x 65 })->{body}{error}{field}, 'name',
     'a long name is rejected naming name');
 is(send_msg($C, $g, 'hi all')->{status}, 201, 'a member writes to the group');
