@@ -22,7 +22,8 @@ const durationMs = Number(durationText) * 1000;
 const base = new URL(baseUrl);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 128 });
 
-// Message number -> { at: time before its POST, partner, sender: copy arrived }
+// Message number -> { at: the time just before its POST, partner and
+// sender: whether that copy arrived }
 const sentAt = new Map();
 const deliveryMs = [];    // partner's copies
 const eventMs = [];       // every copy, the sender's own included

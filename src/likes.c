@@ -185,13 +185,6 @@ fail:
 	return -1;
 }
 
-static void
-forbidden(struct request *req, const char *post_id)
-{
-	http_error(req, 403, "Forbidden", "id",
-	    "post %s is visible to the wall owner's friends only", post_id);
-}
-
 /* Like or unlike the post or comment of the path, as the caller. */
 static void
 set_like(struct request *req, bool comment, bool like)
@@ -217,20 +210,13 @@ set_like(struct request *req, bool comment, bool like)
 		}
 		snprintf(t.comment_id, sizeof(t.comment_id), "%s", id);
 	}
-	found = visibility_load(post_id, req->profile_id, &t.post);
-	if (found == 1) {
-		http_error(req, 404, "NotFound", "id", "no post %s", post_id);
+	if (visibility_found_or_reply(req, post_id, "id", &t.post) == -1)
 		return;
-	}
-	if (found == -1) {
-		http_internal_error(req);
-		return;
-	}
 	/* Taking back one's own like needs no access to the post, which may
 	 * have become FRIENDS-only since. */
 	readable = visibility_can_read(&t.post);
 	if (!readable && like) {
-		forbidden(req, post_id);
+		visibility_forbidden_reply(req, post_id, "id");
 		return;
 	}
 	if (social_write_allowed_or_reply(req, SOCIAL_WRITE_LIKE) == -1)
@@ -239,7 +225,7 @@ set_like(struct request *req, bool comment, bool like)
 		snprintf(t.author, sizeof(t.author), "%s", t.post.author);
 	found = write_like(req, &t, like, &changed);
 	if (found == 0 && !readable && !changed)
-		forbidden(req, post_id);
+		visibility_forbidden_reply(req, post_id, "id");
 	else if (found == 1)
 		http_error(req, 404, "NotFound", "id", "no %s %s",
 		    comment ? "comment" : "post", id);

@@ -18,20 +18,30 @@
 /* A resume id is far shorter; nchan's own limit is not documented. */
 #define RESUME_ID_MAX 64
 
+/* Returns p moved past its leading decimal digits. */
+static const char *
+skip_digits(const char *p)
+{
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /*
  * Whether id has the shape of an nchan message id of a stream's two
  * channels: the publishing time in seconds, a colon, then two tags
  * separated by a comma.  Exactly one tag is a number in brackets (the
- * channel the message came from); the other is a number or "-" (no
- * message yet).  nchan rejects other shapes with a plain-text 400.  *time_s
- * gets the time.
+ * channel the message came from), and the other is a number or "-" (no
+ * message yet).  nchan rejects other shapes with a plain-text 400.
+ * *time_s gets the time.
  */
 static bool
 resume_id_valid(const char *id, long long *time_s)
 {
-	const char *p = id;
+	const char *p = id, *digits, *end;
 	long long seconds = 0;
 	int tag, bracketed = 0;
+	bool in_brackets;
 
 	if (strlen(id) > RESUME_ID_MAX)
 		return false;
@@ -45,24 +55,17 @@ resume_id_valid(const char *id, long long *time_s)
 	for (tag = 0; tag < 2; tag++) {
 		if (tag == 1 && *p++ != ',')
 			return false;
-		if (*p == '[') {
-			const char *digits = ++p;
-
-			while (*p >= '0' && *p <= '9')
-				p++;
-			if (p == digits || *p++ != ']')
-				return false;
-			bracketed++;
-		} else if (*p == '-') {
+		if (*p == '-') {
 			p++;
-		} else {
-			const char *digits = p;
-
-			while (*p >= '0' && *p <= '9')
-				p++;
-			if (p == digits)
-				return false;
+			continue;
 		}
+		in_brackets = *p == '[';
+		digits = p + in_brackets;
+		end = skip_digits(digits);
+		if (end == digits || (in_brackets && *end++ != ']'))
+			return false;
+		bracketed += in_brackets;
+		p = end;
 	}
 	if (*p != '\0' || bracketed != 1)
 		return false;

@@ -51,7 +51,7 @@ visibility_can_read(const struct post_access *access)
 }
 
 int
-visibility_readable_or_reply(struct request *req, const char *post_id,
+visibility_found_or_reply(struct request *req, const char *post_id,
     const char *field, struct post_access *out)
 {
 	int found = visibility_load(post_id, req->profile_id, out);
@@ -64,10 +64,25 @@ visibility_readable_or_reply(struct request *req, const char *post_id,
 		http_error(req, 404, "NotFound", field, "no post %s", post_id);
 		return -1;
 	}
+	return 0;
+}
+
+void
+visibility_forbidden_reply(struct request *req, const char *post_id,
+    const char *field)
+{
+	http_error(req, 403, "Forbidden", field,
+	    "post %s is visible to the wall owner's friends only", post_id);
+}
+
+int
+visibility_readable_or_reply(struct request *req, const char *post_id,
+    const char *field, struct post_access *out)
+{
+	if (visibility_found_or_reply(req, post_id, field, out) == -1)
+		return -1;
 	if (!visibility_can_read(out)) {
-		http_error(req, 403, "Forbidden", field,
-		    "post %s is visible to the wall owner's friends only",
-		    post_id);
+		visibility_forbidden_reply(req, post_id, field);
 		return -1;
 	}
 	return 0;

@@ -46,6 +46,17 @@ int visibility_load(const char *post_id, const char *viewer,
 bool visibility_can_read(const struct post_access *access);
 
 /*
+ * Load the post whose id is post_id, whoever may read it.  Returns 0, or
+ * -1 after replying 404 (unknown; field names the input) or 500.
+ */
+int visibility_found_or_reply(struct request *req, const char *post_id,
+    const char *field, struct post_access *out);
+
+/* Reply 403: the post is not visible to the caller. */
+void visibility_forbidden_reply(struct request *req, const char *post_id,
+    const char *field);
+
+/*
  * Load the post whose id is post_id and check that the caller may read
  * it.  Returns 0, or -1 after replying 404 (unknown; field names the
  * input), 403 (not visible) or 500.
