@@ -46,8 +46,9 @@ int visibility_load(const char *post_id, const char *viewer,
 bool visibility_can_read(const struct post_access *access);
 
 /*
- * Load the post whose id is post_id, whoever may read it.  Returns 0, or
- * -1 after replying 404 (unknown; field names the input) or 500.
+ * Load the post whose id is post_id without checking who may read it.
+ * Returns 0, or -1 after replying 404 (unknown; field names the input) or
+ * 500.
  */
 int visibility_found_or_reply(struct request *req, const char *post_id,
     const char *field, struct post_access *out);
